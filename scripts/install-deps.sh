@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what k4ds needs from Debian's packages, skipping what is already present.
+# Safe to re-run. Usage: scripts/install-deps.sh [build|test|run]...  (default: build)
+set -euo pipefail
+
+build_pkgs=(
+  cmake g++ ninja-build pkg-config git
+  libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
+  libyaml-cpp-dev libsqlite3-dev libssl-dev libsodium-dev
+  libspdlog-dev libfmt-dev libcli11-dev
+)
+test_pkgs=(libgtest-dev libgmock-dev sqlite3 curl procps)
+run_pkgs=(curl)
+
+want=()
+[ $# -eq 0 ] && set -- build
+for set_name in "$@"; do
+  case "$set_name" in
+    build) want+=("${build_pkgs[@]}") ;;
+    test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+    run) want+=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
+    *) echo "install-deps: unknown set '$set_name'; use build, test or run" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+# De-duplicate while keeping order.
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: everything needed is installed"
+  exit 0
+fi
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++')
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists yet; refresh them once per run that needs to install.
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
