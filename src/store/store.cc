@@ -1,0 +1,28 @@
+#include "store/store.h"
+
+namespace k4ds {
+
+const char* record_kind_name(RecordKind kind) {
+  switch (kind) {
+    case RecordKind::user: return "user";
+    case RecordKind::group: return "group";
+    case RecordKind::workspace: return "workspace";
+    case RecordKind::workspace_event: return "workspace_event";
+    case RecordKind::volume: return "volume";
+    case RecordKind::share: return "share";
+    case RecordKind::session: return "session";
+    case RecordKind::token: return "token";
+  }
+  return "user";
+}
+
+const char* change_op_name(ChangeOp op) {
+  switch (op) {
+    case ChangeOp::created: return "created";
+    case ChangeOp::updated: return "updated";
+    case ChangeOp::deleted: return "deleted";
+  }
+  return "created";
+}
+
+}  // namespace k4ds
