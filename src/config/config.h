@@ -17,7 +17,7 @@
 //     - name: jupyter-python
 //       display_name: "Jupyter · Python 3"
 //       version: "6.4"
-//       command: [jupyter, notebook, --sock={socket}]
+//       command: [jupyter, notebook, "--sock={socket}"]  # quoted: { } are YAML syntax
 //       port: 0                    # 0 = Unix socket
 //       health_path: /api
 //       env: {JUPYTER_CONFIG_DIR: /tmp}
@@ -27,7 +27,16 @@
 //   users:
 //     - {name: alice, password: "…", admin: false, display_name: Alice, email: a@example.org}
 //
-// Environment overrides: K4DS_DOMAIN, K4DS_LISTEN, K4DS_DATA_DIR, K4DS_PORTAL_HOST.
+// Keys left out keep their defaults. `environments` and `sizes`, when present, REPLACE the
+// built-in lists entirely (they are not merged); an empty list is a problem. Without
+// default_size, "small" is kept if defined, else the first size. A size without a description
+// gets one such as "2 CPUs, 8 GiB"; an environment without display_name shows its name; each
+// environment needs a command or an image. The command is an argv template whose
+// placeholders the runtime fills: {socket} (Unix socket path when port is 0), {port}, {home}.
+// docs/k4ds.example.yaml shows every key.
+//
+// Environment overrides: K4DS_DOMAIN, K4DS_LISTEN, K4DS_DATA_DIR, K4DS_PORTAL_HOST, checked like
+// the file's keys (a problem's path is the variable name). K4DS_PORTAL_HOST="" means the domain.
 //
 // Usage:
 //   ParsedConfig parsed = parse_config_file("k4ds.yaml");
