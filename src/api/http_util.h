@@ -1,0 +1,58 @@
+// HTTP plumbing shared by the handlers: the error-code → status mapping, JSON replies and
+// error bodies, request-body parsing with typed field access, cookies.
+//
+// Request bodies: an empty body reads as {}. Fields set to null count as absent. Unknown
+// fields are refused (400, naming the field and the ones allowed) so a typo such as "admn"
+// fails loudly instead of being ignored.
+#pragma once
+
+#include <boost/beast/http/status.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/api.h"
+#include "common/result.h"
+
+namespace k4ds::api {
+
+// docs/api.md "Errors".
+boost::beast::http::status http_status(Code code);
+
+HttpResponse json_reply(const HttpRequest& request, boost::beast::http::status status,
+                        const boost::json::value& body);
+// {"code","message"} with the matching status; 429 carries Retry-After when retry_after > 0.
+HttpResponse error_reply(const HttpRequest& request, const Status& status,
+                         int64_t retry_after_seconds = 0);
+HttpResponse no_content_reply(const HttpRequest& request);
+HttpResponse text_reply(const HttpRequest& request, std::string body);
+
+// The value of cookie `name` in the Cookie header(s), or "".
+std::string cookie_value(const HttpRequest& request, std::string_view name);
+// True when Content-Type is application/json (parameters such as charset allowed).
+bool has_json_content_type(const HttpRequest& request);
+// Parses "true"/"false"/"1"/"0" from a query string; nullopt otherwise.
+std::optional<bool> parse_bool(std::string_view text);
+
+class JsonBody {
+ public:
+  static Result<JsonBody> parse(const HttpRequest& request, std::size_t max_bytes,
+                                std::initializer_list<std::string_view> allowed_fields);
+
+  Result<std::optional<std::string>> string(std::string_view field) const;
+  Result<std::optional<bool>> boolean(std::string_view field) const;
+  Result<std::optional<int64_t>> integer(std::string_view field) const;
+  Result<std::optional<std::vector<std::string>>> strings(std::string_view field) const;
+  bool has(std::string_view field) const;
+
+ private:
+  const boost::json::value* field(std::string_view name) const;
+  boost::json::value value_;
+};
+
+}  // namespace k4ds::api
