@@ -1,0 +1,183 @@
+// The controller's pass with a runtime: observe, plan (pure), execute with bounded concurrency.
+#include <algorithm>
+#include <atomic>
+#include <set>
+
+#include "controller/controller.h"
+
+namespace k4ds {
+
+Result<int> Controller::reconcile_with_runtime() {
+  // Observe first: anything started after this comes from this very pass.
+  auto observed = runtime_impl_->observe();
+  if (!observed) return observed.status();
+  std::vector<Workspace> workspaces;
+  Status read = store_.read([&](Tx& tx) -> Status {
+    auto listed = tx.list_workspaces({});
+    if (!listed) return listed.status();
+    workspaces = std::move(listed.value());
+    return ok_status();
+  });
+  if (!read.ok()) return read;
+  std::shared_ptr<const Catalog> catalog = catalog_ ? catalog_() : nullptr;
+  std::map<std::string, const ObservedWorkspace*> by_id;
+  for (const auto& o : *observed) by_id[o.workspace_id] = &o;
+
+  struct Work {
+    const Workspace* ws;
+    const ObservedWorkspace* observed;
+    std::string id;
+    Plan plan;
+  };
+  std::vector<Work> work;
+  int64_t now_ms = to_unix_ms(services_.clock->now());
+  std::set<std::string> known;
+  for (const Workspace& ws : workspaces) {
+    known.insert(ws.id);
+    auto it = by_id.find(ws.id);
+    const ObservedWorkspace* o = it == by_id.end() ? nullptr : it->second;
+    PlanInput input{.workspace = &ws,
+                    .observed = o,
+                    .environment = catalog ? catalog->find_environment(ws.environment) : nullptr,
+                    .size = catalog ? catalog->find_size(ws.size) : nullptr,
+                    .now_ms = now_ms,
+                    .start_timeout_ms = options_.start_timeout.count()};
+    Plan plan = plan_workspace(input);
+    if (plan.action != RuntimeAction::none || plan.status) work.push_back({&ws, o, ws.id, plan});
+  }
+  for (const auto& o : *observed) {
+    if (known.count(o.workspace_id)) continue;
+    Plan plan = plan_workspace(PlanInput{.observed = &o, .now_ms = now_ms});
+    if (plan.action != RuntimeAction::none) work.push_back({nullptr, &o, o.workspace_id, plan});
+  }
+
+  busy_ = !work.empty() || std::any_of(observed->begin(), observed->end(), [](const auto& o) {
+    return o.state == RunState::starting || o.state == RunState::unknown;
+  });
+  std::atomic<size_t> next{0};
+  std::atomic<int> changed{0};
+  auto worker = [&] {
+    for (size_t i; (i = next++) < work.size();) {
+      changed += execute(work[i].ws, work[i].observed, work[i].id, work[i].plan);
+    }
+  };
+  size_t threads = std::min<size_t>(work.size(), static_cast<size_t>(std::max(1, options_.concurrency)));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  return changed.load();
+}
+
+int Controller::execute(const Workspace* ws, const ObservedWorkspace* observed,
+                        const std::string& id, const Plan& plan) {
+  (void)observed;
+  if (ws == nullptr) {
+    if (in_backoff(id)) return 0;
+    Status s = runtime_impl_->remove(id);
+    if (s.ok()) {
+      log_->info("workspace {}: no longer in the store; removed its processes (volumes kept)", id);
+      record_success(id);
+    } else {
+      log_->warn("workspace {}: cannot remove: {}", id, s.to_string());
+      record_failure(id);
+    }
+    return 0;
+  }
+  const std::string who = ws->owner + "/" + ws->name;
+  if (plan.action == RuntimeAction::start) {
+    if (in_backoff(id)) return 0;
+    auto catalog = catalog_ ? catalog_() : nullptr;
+    const Environment* env = catalog ? catalog->find_environment(ws->environment) : nullptr;
+    const Size* size = catalog ? catalog->find_size(ws->size) : nullptr;
+    if (env == nullptr || size == nullptr) return 0;  // the catalog changed under us; re-plan next pass
+    LaunchSpec spec{.workspace_id = ws->id,
+                    .owner = ws->owner,
+                    .name = ws->name,
+                    .volume_id = ws->volumes.empty() ? "" : ws->volumes.front(),
+                    .environment = *env,
+                    .size = *size};
+    Status s = runtime_impl_->apply(spec);
+    if (!s.ok()) {
+      if (s.code() == Code::failed_precondition || s.code() == Code::invalid_argument) {
+        StatusUpdate update{Phase::failed, s.message(), "cannot start: " + s.message(), true};
+        return write_status(*ws, update).ok() ? 1 : 0;
+      }
+      record_failure(id);
+      log_->warn("workspace {}: start failed, will retry: {}", who, s.to_string());
+      StatusUpdate update{Phase::pending, "could not start yet, retrying: " + s.message(),
+                          "start failed, retrying: " + s.message(), true};
+      return write_status(*ws, update).ok() ? 1 : 0;
+    }
+    record_success(id);
+    log_->info("workspace {}: process started", who);
+  }
+  if (plan.status && plan.action != RuntimeAction::start) {
+    // Say "stopping" before the (possibly slow) stop, "failed" before the clean-up.
+    if (!write_status(*ws, *plan.status).ok()) return 0;
+  }
+  if (plan.action == RuntimeAction::stop) {
+    if (in_backoff(id)) return plan.status ? 1 : 0;
+    Status s = runtime_impl_->stop(id);
+    if (s.ok()) {
+      record_success(id);
+    } else {
+      record_failure(id);
+      log_->warn("workspace {}: stop failed, will retry: {}", who, s.to_string());
+    }
+  }
+  if (plan.status && plan.action == RuntimeAction::start) {
+    return write_status(*ws, *plan.status).ok() ? 1 : 0;
+  }
+  return plan.status ? 1 : 0;
+}
+
+Status Controller::write_status(const Workspace& seen, const StatusUpdate& update) {
+  Status s = store_.write([&](Tx& tx) -> Status {
+    // The version we planned from: a newer record (say, a stop request) is re-planned next pass.
+    Workspace ws = seen;
+    ws.phase = update.phase;
+    ws.reason = update.reason;
+    ws.upstream = update.upstream;
+    ws.updated_at = to_unix_ms(services_.clock->now());
+    auto updated = tx.update_workspace(ws);
+    if (!updated) return updated.status();
+    std::vector<std::string> events{update.event};
+    events.insert(events.end(), update.more_events.begin(), update.more_events.end());
+    for (const auto& message : events) {
+      auto event = tx.append_event(WorkspaceEvent{.workspace_id = ws.id,
+                                                  .time = ws.updated_at,
+                                                  .warning = update.warning,
+                                                  .message = message});
+      if (!event) return event.status();
+    }
+    return ok_status();
+  });
+  if (!s.ok() && s.code() != Code::not_found && s.code() != Code::aborted) {
+    log_->warn("workspace {}/{}: cannot record status: {}", seen.owner, seen.name, s.to_string());
+  } else if (s.ok()) {
+    log_->info("workspace {}/{}: {} ({})", seen.owner, seen.name, phase_name(update.phase), update.reason);
+  }
+  return s;
+}
+
+bool Controller::in_backoff(const std::string& id) {
+  std::lock_guard lock(backoff_mutex_);
+  auto it = backoff_.find(id);
+  return it != backoff_.end() && std::chrono::steady_clock::now() < it->second.next_try;
+}
+
+void Controller::record_failure(const std::string& id) {
+  std::lock_guard lock(backoff_mutex_);
+  Backoff& b = backoff_[id];
+  b.failures = std::min(b.failures + 1, 20);
+  auto delay = options_.backoff_base * (1 << std::min(b.failures - 1, 16));
+  b.next_try = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(delay, options_.backoff_max);
+}
+
+void Controller::record_success(const std::string& id) {
+  std::lock_guard lock(backoff_mutex_);
+  backoff_.erase(id);
+}
+
+}  // namespace k4ds
