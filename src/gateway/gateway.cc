@@ -1,0 +1,424 @@
+#include "gateway/gateway.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/url/parse.hpp>
+
+#include <atomic>
+#include <list>
+#include <mutex>
+
+#include "common/logging.h"
+#include "gateway/pages.h"
+
+namespace k4ds {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::awaitable;
+constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// A relayed connection the gateway may have to close when access is revoked.
+struct LiveConnection {
+  Credential credential;
+  Route route;
+  asio::any_io_executor executor;
+  beast::tcp_stream* client = nullptr;
+  bool alive = true;  // touched only on `executor`
+};
+
+std::string cookie_value(std::string_view cookie_header, std::string_view name) {
+  // Cookie: a=1; b=2 — the first cookie with that exact name.
+  while (!cookie_header.empty()) {
+    auto semi = cookie_header.find(';');
+    std::string_view pair = cookie_header.substr(0, semi);
+    cookie_header = semi == std::string_view::npos ? std::string_view() : cookie_header.substr(semi + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+  }
+  return {};
+}
+
+bool is_upgrade_request(const http::fields& fields) {
+  if (fields[http::field::upgrade].empty()) return false;
+  auto [begin, end] = fields.equal_range(http::field::connection);
+  for (auto it = begin; it != end; ++it) {
+    for (auto token : http::token_list(it->value())) {
+      if (beast::iequals(token, "upgrade")) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+struct Gateway::Impl {
+  Impl(Store& s, Authenticator& a, Services svc, GatewayOptions o)
+      : store(s),
+        options(std::move(o)),
+        gate(s, a, std::move(svc)),
+        trusted(TrustedProxies::parse(options.trusted_proxies).value()),
+        pool(static_cast<std::size_t>(options.worker_threads)) {
+    if (options.portal_host.empty()) options.portal_host = options.domain;
+  }
+
+  Store& store;
+  GatewayOptions options;
+  WorkspaceGate gate;
+  TrustedProxies trusted;
+  RouteTableHolder routes;
+  asio::thread_pool pool;
+  Subscription subscription;
+  std::atomic<bool> refresh_pending{false};
+  std::mutex refresh_mutex;  // one refresh at a time
+  int64_t seen_revision = 0;
+  mutable std::mutex live_mutex;
+  std::list<std::shared_ptr<LiveConnection>> live;
+  std::shared_ptr<spdlog::logger> log = component_logger("gateway");
+
+  template <class F>
+  awaitable<decltype(std::declval<F>()())> on_pool(F f) {
+    co_return co_await asio::co_spawn(
+        pool, [&]() -> awaitable<decltype(f())> { co_return f(); }, asio::use_awaitable);
+  }
+
+  void schedule_refresh() {
+    if (refresh_pending.exchange(true)) return;
+    asio::post(pool, [this] {
+      refresh_pending = false;
+      refresh();
+    });
+  }
+
+  void load_all_routes() {
+    std::vector<Workspace> all;
+    Status s = store.read([&](Tx& tx) -> Status {
+      auto listed = tx.list_workspaces({});
+      if (!listed) return listed.status();
+      all = std::move(listed.value());
+      return ok_status();
+    });
+    if (!s.ok()) {
+      log->warn("cannot read workspaces for routing: {}", s.to_string());
+      return;
+    }
+    routes.store(std::make_shared<const RouteTable>(all));
+  }
+
+  void refresh() {
+    std::lock_guard lock(refresh_mutex);
+    bool routes_dirty = false;
+    bool policy_dirty = false;
+    for (;;) {
+      std::vector<Change> changes;
+      Status s = store.read([&](Tx& tx) -> Status {
+        auto listed = tx.list_changes(seen_revision, 5000);
+        if (!listed) return listed.status();
+        changes = std::move(listed.value());
+        return ok_status();
+      });
+      if (!s.ok()) {
+        log->warn("cannot read the change feed: {}", s.to_string());
+        return;
+      }
+      for (const Change& c : changes) {
+        seen_revision = c.revision;
+        switch (c.kind) {
+          case RecordKind::workspace_event: break;
+          case RecordKind::volume: break;
+          case RecordKind::workspace:
+            routes_dirty = true;
+            if (c.op == ChangeOp::deleted) policy_dirty = true;
+            break;
+          default: policy_dirty = true;
+        }
+      }
+      if (changes.size() < 5000) break;
+    }
+    if (routes_dirty) load_all_routes();
+    if (policy_dirty || routes_dirty) {
+      if (policy_dirty) gate.invalidate();
+      revalidate_live();
+    }
+  }
+
+  // Closes every live relayed connection whose workspace is gone or whose user lost access.
+  void revalidate_live() {
+    std::vector<std::shared_ptr<LiveConnection>> snapshot;
+    {
+      std::lock_guard lock(live_mutex);
+      snapshot.assign(live.begin(), live.end());
+    }
+    auto table = routes.load();
+    for (auto& connection : snapshot) {
+      const Route* route = table->find(connection->route.owner, connection->route.name);
+      bool keep = route && route->workspace_id == connection->route.workspace_id &&
+                  gate.check(connection->credential, *route).kind == GateVerdict::Kind::allowed;
+      if (keep) continue;
+      log->info("closing a connection of {}/{}: access was revoked or the workspace is gone",
+                connection->route.owner, connection->route.name);
+      asio::post(connection->executor, [connection] {
+        if (!connection->alive) return;
+        boost::system::error_code ignored;
+        connection->client->socket().shutdown(asio::socket_base::shutdown_both, ignored);
+        connection->client->socket().close(ignored);
+      });
+    }
+  }
+
+  std::string portal_origin(const RequestContext& context, std::optional<uint16_t> port) const {
+    std::string scheme = context.secure ? "https" : "http";
+    bool default_port = !port || (*port == 80 && !context.secure) || (*port == 443 && context.secure);
+    return scheme + "://" + options.portal_host + (default_port ? "" : ":" + std::to_string(*port));
+  }
+
+  awaitable<bool> write_reply(beast::tcp_stream& client, HttpResponse response, unsigned version,
+                              bool keep_alive) {
+    response.version(version);
+    response.keep_alive(keep_alive);
+    client.expires_after(options.timeouts.body_idle);
+    auto [ec, n] = co_await http::async_write(client, response, kAsTuple);
+    co_return !ec && keep_alive;
+  }
+
+  HttpResponse callback(const http::request_header<>& header, const std::string& host,
+                        const RequestContext& context);
+};
+
+HttpResponse Gateway::Impl::callback(const http::request_header<>& header, const std::string& host,
+                                     const RequestContext& context) {
+  auto url = boost::urls::parse_origin_form(header.target());
+  std::string code, rd = "/";
+  if (url) {
+    for (auto param : url->params()) {
+      if (param.key == "code") code = param.value;
+      if (param.key == "rd") rd = param.value;
+    }
+  }
+  // Only a local path is accepted here: the portal already validated the full URL.
+  if (rd.empty() || rd[0] != '/' || rd.starts_with("//") || rd.find('\\') != std::string::npos) rd = "/";
+  auto secret = gate.redeem_code(code, host, context.client_address);
+  if (!secret) {
+    return html_page(http::status::unauthorized, "Sign-in link not valid", secret.status().message(),
+                     PageLink{"Open the workspace again", rd});
+  }
+  HttpResponse res = redirect_to(rd);
+  // Host-only (no Domain attribute): no other host ever receives it.
+  std::string cookie = std::string(kWorkspaceCookie) + "=" + *secret + "; Path=/; HttpOnly; SameSite=Lax";
+  if (context.secure) cookie += "; Secure";
+  res.set(http::field::set_cookie, cookie);
+  return res;
+}
+
+Gateway::Gateway(Store& store, Authenticator& auth, Services services, GatewayOptions options)
+    : impl_(std::make_unique<Impl>(store, auth, std::move(services), std::move(options))) {
+  impl_->subscription = store.subscribe([this](int64_t) { impl_->schedule_refresh(); });
+  (void)store.read([&](Tx& tx) -> Status {
+    auto revision = tx.revision();
+    if (revision) impl_->seen_revision = *revision;
+    return ok_status();
+  });
+  impl_->load_all_routes();
+}
+
+Gateway::~Gateway() {
+  impl_->subscription.reset();
+  impl_->pool.join();
+}
+
+WorkspaceGate& Gateway::gate() { return impl_->gate; }
+std::shared_ptr<const RouteTable> Gateway::routes() const { return impl_->routes.load(); }
+void Gateway::refresh_now() { impl_->refresh(); }
+std::size_t Gateway::live_connections() const {
+  std::lock_guard lock(impl_->live_mutex);
+  return impl_->live.size();
+}
+
+awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& buffer, HeaderParser& header,
+                               const HostClass& host, const RequestContext& context,
+                               UpstreamConnection& connection) {
+  Impl& d = *impl_;
+  auto& head = header.get();
+  const unsigned version = head.version();
+  const bool keep_alive_wanted = head.keep_alive();
+  // An early answer can keep the connection only if no request body is left unread.
+  const bool bodyless = header.is_done();
+  const bool early_keep_alive = keep_alive_wanted && bodyless;
+  const bool json = wants_json(head);
+  const std::string host_name = workspace_host(host.owner, host.name, d.options.domain);
+  std::optional<uint16_t> port;
+  if (auto normalized = normalize_host(head[http::field::host])) port = normalized->port;
+  const std::string portal = d.portal_origin(context, port);
+
+  if (head.target().starts_with("/_k4ds/callback")) {
+    HttpResponse res = co_await d.on_pool([&] { return d.callback(head, host_name, context); });
+    co_return co_await d.write_reply(client, std::move(res), version, early_keep_alive);
+  }
+
+  Credential credential{.host = host_name};
+  if (auto auth = head[http::field::authorization]; auth.starts_with("Bearer ")) {
+    credential.kind = Credential::Kind::token;
+    credential.secret = std::string(auth.substr(7));
+  } else if (auto value = cookie_value(head[http::field::cookie], kWorkspaceCookie); !value.empty()) {
+    credential.kind = Credential::Kind::workspace_cookie;
+    credential.secret = std::move(value);
+  }
+
+  auto login_redirect = [&]() {
+    std::string here = (context.secure ? "https://" : "http://") + std::string(head[http::field::host]) +
+                       std::string(head.target());
+    return redirect_to(portal + "/login?rd=" + url_encode(here));
+  };
+
+  auto table = d.routes.load();
+  const Route* route = table->find(host.owner, host.name);
+  auto unauthenticated_reply = [&](const std::string& message) {
+    return json || credential.kind == Credential::Kind::token
+               ? json_reply(http::status::unauthorized, "unauthenticated",
+                            message + "; log in at " + portal + "/login")
+               : login_redirect();
+  };
+  if (!route) {
+    // Authenticate first, so that strangers can't probe which workspaces exist.
+    GateVerdict who;
+    if (credential.kind != Credential::Kind::none) {
+      who = co_await d.on_pool([&] { return d.gate.identify(credential); });
+    }
+    HttpResponse reply =
+        who.kind != GateVerdict::Kind::allowed
+            ? unauthenticated_reply("log in to open this workspace")
+            : gateway_reply(json, http::status::not_found, "not_found", "No such workspace",
+                            "There is no workspace " + host.name + " of " + host.owner +
+                                ". Check the address, or launch it from the portal.",
+                            {"Go to the portal", portal + "/"});
+    co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
+  }
+
+  GateVerdict verdict;
+  if (auto hit = d.gate.cached(credential, *route)) {
+    verdict = std::move(*hit);
+  } else {
+    Route route_copy = *route;
+    verdict = co_await d.on_pool([&] { return d.gate.check(credential, route_copy); });
+  }
+  if (verdict.kind == GateVerdict::Kind::unauthenticated) {
+    HttpResponse res = unauthenticated_reply(verdict.message);
+    co_return co_await d.write_reply(client, std::move(res), version, early_keep_alive);
+  }
+  if (verdict.kind == GateVerdict::Kind::denied) {
+    HttpResponse reply = gateway_reply(json, http::status::forbidden, "permission_denied", "No access", verdict.message,
+                      {"Go to the portal", portal + "/"});
+    co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
+  }
+  if (!route->running || !route->upstream) {
+    HttpResponse reply = gateway_reply(json, http::status::service_unavailable, "unavailable", "Workspace not running",
+                      "The workspace " + host.name + " of " + host.owner +
+                          " is not running. Start it from the portal, then reload this page.",
+                      {"Open the portal to start it", portal + "/"});
+    co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
+  }
+
+  // Sanitize: hop-by-hop, identity headers and k4ds's own credentials never reach a workspace.
+  RequestParser request{std::move(header)};
+  request.body_limit(boost::none);  // streamed: uploads of any size
+  auto& req = request.get();
+  const bool upgrade = is_upgrade_request(req);
+  const bool chunked = request.chunked();
+  const bool expect_continue = beast::iequals(req[http::field::expect], "100-continue");
+  strip_hop_by_hop(req, {.keep_upgrade = upgrade});
+  req.erase(http::field::expect);
+  if (chunked) req.chunked(true);
+  strip_identity_headers(req);
+  strip_k4ds_cookies(req, {kPortalCookie, kWorkspaceCookie});
+  if (credential.kind == Credential::Kind::token) req.erase(http::field::authorization);
+  boost::system::error_code peer_ec;
+  auto peer = client.socket().remote_endpoint(peer_ec);
+  set_forwarded_headers(req, {.client_addr = context.client_address,
+                              .proto = context.secure ? "https" : "http",
+                              .host = std::string(head[http::field::host]),
+                              .trusted_peer = !peer_ec && d.trusted.contains(peer.address())});
+  set_identity_headers(req, verdict.user, verdict.groups, d.options.remote_user_headers);
+  req.version(11);
+
+  if (expect_continue) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    auto [ec, n] = co_await asio::async_write(client, asio::buffer(kContinue), kAsTuple);
+    if (ec) co_return false;
+  }
+
+  // (co_await kept out of the initializer: GCC 12 miscompiles co_await inside braced init.)
+  asio::any_io_executor executor = co_await asio::this_coro::executor;
+  auto live = std::make_shared<LiveConnection>();
+  live->credential = credential;
+  live->route = *route;
+  live->executor = executor;
+  live->client = &client;
+  {
+    std::lock_guard lock(d.live_mutex);
+    d.live.push_back(live);
+  }
+  struct Unregister {
+    Impl& d;
+    std::shared_ptr<LiveConnection> live;
+    ~Unregister() {
+      live->alive = false;
+      std::lock_guard lock(d.live_mutex);
+      d.live.remove(live);
+    }
+  } unregister{d, live};
+
+  const Upstream upstream = *route->upstream;
+  auto not_answering = [&](boost::system::error_code ec) {
+    d.log->warn("workspace {}/{} does not answer at {}: {}", host.owner, host.name, format_upstream(upstream),
+                ec.message());
+    return gateway_reply(json, http::status::bad_gateway, "unavailable", "Workspace not answering",
+                         "The workspace is running but does not answer yet. Wait a moment and reload; if "
+                         "it persists, restart the workspace from the portal.",
+                         {"Go to the portal", portal + "/"});
+  };
+  auto connect = [&]() -> awaitable<boost::system::error_code> {
+    boost::system::error_code ec;
+    connection = co_await connect_upstream(upstream, d.options.timeouts.connect, ec);
+    co_return ec;
+  };
+  const bool reused = connection.usable() && connection.key == format_upstream(upstream);
+  if (!reused) {
+    if (auto ec = co_await connect()) {
+      HttpResponse reply = not_answering(ec);
+    co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
+    }
+  }
+  auto strip_response = [&](ResponseHeader& response) {
+    strip_hop_by_hop(response, {.keep_upgrade = response.result() == http::status::switching_protocols});
+  };
+  RelayResult result = co_await relay_exchange(client, buffer, request, keep_alive_wanted, connection,
+                                               d.options.timeouts, strip_response);
+  if (result.error && !result.response_started && reused && bodyless) {
+    // The kept-alive upstream connection was closed under us; once more on a fresh one.
+    if (auto ec = co_await connect()) {
+      HttpResponse reply = not_answering(ec);
+    co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
+    }
+    result = co_await relay_exchange(client, buffer, request, keep_alive_wanted, connection,
+                                     d.options.timeouts, strip_response);
+  }
+  if (!result.upstream_reusable) connection.stream.reset();
+  if (result.error && !result.response_started) {
+    HttpResponse reply = gateway_reply(json, http::status::bad_gateway, "unavailable", "Workspace not answering",
+                      "The workspace closed the connection before answering. Reload the page.",
+                      {"Go to the portal", portal + "/"});
+    co_return co_await d.write_reply(client, std::move(reply), version, false);
+  }
+  co_return !result.error && result.client_keep_alive;
+}
+
+}  // namespace k4ds

@@ -1,0 +1,75 @@
+// Gateway: the path of every request to a workspace host. Host → route (in-memory snapshot fed
+// by the store's change feed) → credential (host-bound cookie or API token) → policy verdict
+// (cached; blocking checks on the gateway's own worker threads) → sanitized headers → pooled
+// upstream connection → streaming relay or WebSocket tunnel.
+//
+// Contract
+// - Unauthenticated browsers are redirected to the portal's login with `rd`; API clients
+//   (Accept: application/json, X-Requested-With, or a bearer token) get 401 JSON instead.
+// - Unknown workspace → 404 page; denied → 403 page naming the owner; not running → 503 page
+//   linking to the portal; upstream not answering → 502 page.
+// - Revocation: on every relevant store change the gateway drops cached verdicts and re-checks
+//   each live relayed connection (WebSockets included), closing those no longer allowed.
+// - Route and policy changes are applied on the gateway's worker threads, never on I/O threads.
+//
+// Usage (the listener calls serve() for hosts classified as workspaces):
+//   Gateway gateway(store, auth, services, options);
+//   bool keep_alive = co_await gateway.serve(stream, buffer, header_parser, host, context);
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/api.h"
+#include "auth/authenticator.h"
+#include "gateway/headers.h"
+#include "gateway/host.h"
+#include "gateway/relay.h"
+#include "gateway/route_table.h"
+#include "gateway/workspace_gate.h"
+#include "store/store.h"
+
+namespace k4ds {
+
+struct GatewayOptions {
+  std::string domain = "localhost";
+  std::string portal_host;  // empty = domain
+  std::vector<std::string> trusted_proxies;
+  bool remote_user_headers = false;  // also set Remote-User/Remote-Groups
+  RelayTimeouts timeouts;
+  std::size_t header_limit = 16 * 1024;
+  int worker_threads = 2;
+};
+
+using HeaderParser = boost::beast::http::request_parser<boost::beast::http::empty_body>;
+
+class Gateway {
+ public:
+  Gateway(Store& store, Authenticator& auth, Services services, GatewayOptions options);
+  ~Gateway();
+
+  // Serves one request whose header has been read. Returns whether the client connection may
+  // carry another request. `upstream` is the client connection's kept-alive upstream connection
+  // (reused when the next request goes to the same workspace).
+  boost::asio::awaitable<bool> serve(boost::beast::tcp_stream& client, boost::beast::flat_buffer& buffer,
+                                     HeaderParser& header, const HostClass& host,
+                                     const RequestContext& context, UpstreamConnection& upstream);
+
+  WorkspaceGate& gate();
+  std::shared_ptr<const RouteTable> routes() const;
+  // Re-reads routes and re-checks live connections now (normally driven by the change feed).
+  void refresh_now();
+  std::size_t live_connections() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace k4ds

@@ -1,0 +1,302 @@
+#include "gateway/headers.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "gateway/host.h"
+
+namespace k4ds {
+namespace {
+
+namespace http = boost::beast::http;
+
+// Beast has no enum values for these.
+constexpr std::string_view kXForwardedFor = "X-Forwarded-For";
+constexpr std::string_view kXForwardedProto = "X-Forwarded-Proto";
+constexpr std::string_view kXForwardedHost = "X-Forwarded-Host";
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Splits a comma list ("a, b,,c") into trimmed, non-empty elements.
+std::vector<std::string_view> split_list(std::string_view value) {
+  std::vector<std::string_view> out;
+  while (!value.empty()) {
+    std::size_t comma = value.find(',');
+    std::string_view item = trim_ows(value.substr(0, comma));
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// Values that are safe to put in a header the gateway writes: visible ASCII and spaces, no
+// commas (they separate list elements), nothing that could end the header line.
+bool safe_list_element(std::string_view v) {
+  if (v.empty()) return false;
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f && c != ',';
+  });
+}
+
+// The first element of the first header named `name`, or "" if there is none.
+std::string_view first_element(const HttpFields& fields, std::string_view name) {
+  auto it = fields.find(name);
+  if (it == fields.end()) return {};
+  std::vector<std::string_view> items = split_list(it->value());
+  return items.empty() ? std::string_view{} : items.front();
+}
+
+}  // namespace
+
+void strip_hop_by_hop(HttpFields& fields, HopByHopOptions options) {
+  std::vector<std::string> nominated;
+  bool connection_says_upgrade = false;
+  for (const auto& f : fields) {
+    if (f.name() != http::field::connection && f.name() != http::field::proxy_connection) {
+      continue;
+    }
+    for (std::string_view token : split_list(f.value())) {
+      std::string name = to_lower(token);
+      if (name == "upgrade") connection_says_upgrade = true;
+      nominated.push_back(std::move(name));
+    }
+  }
+  std::string upgrade_value;
+  if (auto it = fields.find(http::field::upgrade); it != fields.end()) {
+    upgrade_value = std::string(it->value());
+  }
+  bool keep = options.keep_upgrade && connection_says_upgrade && !upgrade_value.empty() &&
+              safe_list_element(upgrade_value);
+
+  for (const std::string& name : nominated) {
+    // Removing these because a client named them would drop the Host an upstream needs or,
+    // worse, the body length, letting the body be read as a second request (smuggling).
+    if (name == "host" || name == "content-length") continue;
+    fields.erase(name);
+  }
+  for (http::field f : {http::field::connection, http::field::keep_alive,
+                        http::field::proxy_connection, http::field::te, http::field::trailer,
+                        http::field::transfer_encoding, http::field::upgrade,
+                        http::field::proxy_authenticate, http::field::proxy_authorization}) {
+    fields.erase(f);
+  }
+  if (keep) {
+    fields.set(http::field::upgrade, upgrade_value);
+    fields.set(http::field::connection, "Upgrade");
+  }
+}
+
+bool is_identity_header(std::string_view name) {
+  std::string n = to_lower(name);
+  std::replace(n.begin(), n.end(), '_', '-');
+  static constexpr std::string_view kPrefixes[] = {"x-k4ds-", "x-auth-request-"};
+  static constexpr std::string_view kNames[] = {
+      "remote-user",      "remote-groups",      "remote-email",
+      "remote-name",      "x-forwarded-user",   "x-forwarded-groups",
+      "x-forwarded-email", "x-forwarded-preferred-username", "x-remote-user"};
+  for (std::string_view p : kPrefixes) {
+    if (n.size() > p.size() && n.compare(0, p.size(), p) == 0) return true;
+  }
+  return std::find(std::begin(kNames), std::end(kNames), n) != std::end(kNames);
+}
+
+void strip_identity_headers(HttpFields& fields) {
+  for (auto it = fields.begin(); it != fields.end();) {
+    if (is_identity_header(it->name_string())) {
+      it = fields.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void strip_k4ds_cookies(HttpFields& fields, const std::vector<std::string>& cookie_names) {
+  std::vector<std::string> rewritten;
+  bool changed = false;
+  for (const auto& f : fields) {
+    if (f.name() != http::field::cookie) continue;
+    std::string_view value = f.value();
+    std::string kept;
+    bool dropped_here = false;
+    while (true) {
+      std::size_t semi = value.find(';');
+      std::string_view pair = trim_ows(value.substr(0, semi));
+      std::string_view name = trim_ows(pair.substr(0, pair.find('=')));
+      bool ours = std::any_of(cookie_names.begin(), cookie_names.end(),
+                              [&](const std::string& n) { return iequals(name, n); });
+      if (ours) {
+        dropped_here = true;
+      } else if (!pair.empty()) {
+        if (!kept.empty()) kept += "; ";
+        kept += pair;
+      }
+      if (semi == std::string_view::npos) break;
+      value.remove_prefix(semi + 1);
+    }
+    // An untouched header is kept exactly as sent, separators included.
+    rewritten.push_back(dropped_here ? kept : std::string(f.value()));
+    changed = changed || dropped_here;
+  }
+  if (!changed) return;
+  fields.erase(http::field::cookie);
+  for (const std::string& v : rewritten) {
+    if (!v.empty()) fields.insert(http::field::cookie, v);
+  }
+}
+
+std::string forwarded_proto(const HttpFields& fields, const ForwardedInfo& info) {
+  if (info.trusted_peer) {
+    std::string proto = to_lower(first_element(fields, kXForwardedProto));
+    if (proto == "http" || proto == "https") return proto;
+  }
+  return info.proto;
+}
+
+void set_forwarded_headers(HttpFields& fields, const ForwardedInfo& info) {
+  std::string xff;
+  std::string host = info.host;
+  if (info.trusted_peer) {
+    for (const auto& f : fields) {
+      if (!iequals(f.name_string(), kXForwardedFor)) continue;
+      for (std::string_view hop : split_list(f.value())) {
+        if (!safe_list_element(hop)) continue;
+        if (!xff.empty()) xff += ", ";
+        xff += hop;
+      }
+    }
+    std::string_view client_host = first_element(fields, kXForwardedHost);
+    if (!client_host.empty() && normalize_host(client_host).ok()) host = std::string(client_host);
+  } else {
+    // Apps build absolute URLs and client addresses from these; from an untrusted peer they
+    // are lies, so none survive.
+    for (std::string_view name :
+         {"Forwarded", "X-Real-IP", "X-Forwarded-Port", "X-Forwarded-Prefix",
+          "X-Forwarded-Server", "X-Forwarded-Uri", "X-Forwarded-Method", "X-Original-URL",
+          "X-Original-URI", "X-Original-Method", "X-Client-IP", "True-Client-IP"}) {
+      fields.erase(name);
+    }
+  }
+  std::string proto = forwarded_proto(fields, info);
+  if (!xff.empty()) xff += ", ";
+  xff += info.client_addr;
+  fields.set(kXForwardedFor, xff);
+  fields.set(kXForwardedProto, proto);
+  fields.set(kXForwardedHost, host);
+}
+
+void set_identity_headers(HttpFields& fields, std::string_view user,
+                          const std::vector<std::string>& groups, bool also_remote_headers) {
+  strip_identity_headers(fields);
+  if (!safe_list_element(user)) return;  // a bug upstream of us; send no identity at all
+  std::string group_list;
+  for (const std::string& g : groups) {
+    if (!safe_list_element(g)) continue;
+    if (!group_list.empty()) group_list += ",";
+    group_list += g;
+  }
+  fields.set("X-K4DS-User", user);
+  fields.set("X-K4DS-Groups", group_list);
+  if (also_remote_headers) {
+    fields.set("Remote-User", user);
+    fields.set("Remote-Groups", group_list);
+  }
+}
+
+Result<TrustedProxies> TrustedProxies::parse(const std::vector<std::string>& cidrs) {
+  TrustedProxies out;
+  for (const std::string& entry : cidrs) {
+    auto bad = [&] {
+      return invalid_argument("trusted_proxies entry \"" + entry +
+                              "\" is not an address or CIDR; write e.g. 10.0.0.0/8 or fd00::/8");
+    };
+    std::string_view text = entry;
+    std::size_t slash = text.find('/');
+    std::string_view addr_text = text.substr(0, slash);
+    boost::system::error_code ec;
+    auto addr = boost::asio::ip::make_address(std::string(addr_text), ec);
+    if (ec) return bad();
+    Network net;
+    net.v6 = addr.is_v6();
+    unsigned max_prefix = net.v6 ? 128 : 32;
+    net.prefix = max_prefix;
+    if (slash != std::string_view::npos) {
+      std::string_view p = text.substr(slash + 1);
+      unsigned prefix = 0;
+      auto [ptr, err] = std::from_chars(p.data(), p.data() + p.size(), prefix);
+      if (p.empty() || err != std::errc() || ptr != p.data() + p.size() || prefix > max_prefix) {
+        return bad();
+      }
+      net.prefix = prefix;
+    }
+    if (net.v6) {
+      net.bytes = addr.to_v6().to_bytes();
+    } else {
+      auto b = addr.to_v4().to_bytes();
+      std::copy(b.begin(), b.end(), net.bytes.begin());
+    }
+    out.networks_.push_back(net);
+  }
+  return out;
+}
+
+bool TrustedProxies::contains(const boost::asio::ip::address& address) const {
+  auto matches = [](const Network& n, const unsigned char* bytes) {
+    unsigned full = n.prefix / 8;
+    unsigned rest = n.prefix % 8;
+    if (!std::equal(n.bytes.begin(), n.bytes.begin() + full, bytes)) return false;
+    if (rest == 0) return true;
+    auto mask = static_cast<unsigned char>(0xff << (8 - rest));
+    return (n.bytes[full] & mask) == (bytes[full] & mask);
+  };
+  std::array<unsigned char, 16> v6{};
+  std::array<unsigned char, 4> v4{};
+  bool has_v6 = false;
+  bool has_v4 = false;
+  if (address.is_v4()) {
+    v4 = address.to_v4().to_bytes();
+    has_v4 = true;
+  } else {
+    auto a6 = address.to_v6();
+    v6 = a6.to_bytes();
+    has_v6 = true;
+    if (a6.is_v4_mapped()) {
+      v4 = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a6).to_bytes();
+      has_v4 = true;
+    }
+  }
+  for (const Network& n : networks_) {
+    if (n.v6 && has_v6 && matches(n, v6.data())) return true;
+    if (!n.v6 && has_v4 && matches(n, v4.data())) return true;
+  }
+  return false;
+}
+
+bool is_trusted_proxy(const boost::asio::ip::address& address,
+                      const std::vector<std::string>& cidrs) {
+  Result<TrustedProxies> parsed = TrustedProxies::parse(cidrs);
+  return parsed.ok() && parsed->contains(address);
+}
+
+}  // namespace k4ds

@@ -1,0 +1,369 @@
+#include "gateway/listener.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+#include <vector>
+
+#include "common/logging.h"
+#include "gateway/change_notifier.h"
+#include "gateway/gateway.h"
+#include "gateway/headers.h"
+#include "gateway/host.h"
+
+namespace k4ds {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto kAsTuple = asio::as_tuple(use_awaitable);
+
+namespace {
+
+HttpResponse json_error(http::status status, std::string_view code, std::string_view message,
+                        unsigned version, bool keep_alive) {
+  HttpResponse res{status, version};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.body() = boost::json::serialize(boost::json::object{{"code", code}, {"message", message}});
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+// Splits "host:port" / "[v6]:port"; throws std::invalid_argument with a readable message.
+tcp::endpoint parse_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    throw std::invalid_argument("listen address \"" + listen + "\" has no port; use host:port");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
+  if (ec) throw std::invalid_argument("listen address \"" + listen + "\": \"" + host + "\" is not an IP address");
+  int port = std::stoi(listen.substr(colon + 1));
+  if (port < 0 || port > 65535) throw std::invalid_argument("listen port must be 0..65535");
+  return {address, static_cast<uint16_t>(port)};
+}
+
+}  // namespace
+
+struct Listener::Impl {
+  Impl(ListenerOptions o, ApiHandler a, Store& store, Gateway* g)
+      : options(std::move(o)),
+        api(std::move(a)),
+        gateway(g),
+        io(options.io_threads),
+        pool(static_cast<std::size_t>(options.worker_threads)),
+        acceptor(io),
+        notifier(store),
+        trusted(TrustedProxies::parse(options.trusted_proxies).value()) {
+    if (options.portal_host.empty()) options.portal_host = options.domain;
+  }
+
+  ListenerOptions options;
+  ApiHandler api;
+  Gateway* gateway;
+  asio::io_context io;
+  asio::thread_pool pool;
+  tcp::acceptor acceptor;
+  ChangeNotifier notifier;
+  TrustedProxies trusted;
+  std::shared_ptr<spdlog::logger> log = component_logger("gateway");
+
+  awaitable<void> accept_loop();
+  awaitable<void> serve(tcp::socket socket);
+  awaitable<void> reject(beast::tcp_stream& stream, boost::system::error_code ec);
+  awaitable<bool> pump_stream(beast::tcp_stream& stream, StreamReply reply, unsigned version);
+  template <class F>
+  auto on_pool(F f) -> awaitable<decltype(f())>;
+};
+
+template <class F>
+auto Listener::Impl::on_pool(F f) -> awaitable<decltype(f())> {
+  // Blocking work (the store) runs on the worker pool; the coroutine resumes on its own executor.
+  co_return co_await asio::co_spawn(
+      pool, [&]() -> awaitable<decltype(f())> { co_return f(); }, use_awaitable);
+}
+
+awaitable<void> Listener::Impl::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), kAsTuple);
+    if (ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      log->warn("accept failed: {}", ec.message());
+      continue;
+    }
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, serve(std::move(socket)), [this](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log->error("connection ended by an unexpected error: {}", ex.what());
+      }
+    });
+  }
+}
+
+awaitable<void> Listener::Impl::serve(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  boost::system::error_code peer_ec;
+  auto peer = stream.socket().remote_endpoint(peer_ec);
+  const std::string peer_address = peer_ec ? std::string() : peer.address().to_string();
+  const bool trusted_peer = !peer_ec && trusted.contains(peer.address());
+
+  UpstreamConnection upstream;  // kept alive across this client's requests to one workspace
+  asio::steady_timer header_deadline(stream.get_executor());
+  for (;;) {
+    http::request_parser<http::empty_body> header;
+    header.header_limit(static_cast<std::uint32_t>(options.header_limit));
+
+    // The header deadline cancels the read instead of closing the socket (as the stream's own
+    // timeout would), so a client that began a request and stalled still gets its 408.
+    stream.expires_never();
+    bool timed_out = false;
+    header_deadline.expires_after(options.idle_timeout);
+    header_deadline.async_wait([&stream, &timed_out](boost::system::error_code wait_ec) {
+      if (wait_ec) return;
+      timed_out = true;
+      boost::system::error_code ignored;
+      stream.socket().cancel(ignored);
+    });
+    auto [ec, n] = co_await http::async_read_header(stream, buffer, header, kAsTuple);
+    header_deadline.cancel();
+    if (timed_out) ec = beast::error::timeout;
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) {
+      co_return;
+    }
+    if (ec) {
+      if (ec == beast::error::timeout && buffer.size() == 0 && !header.got_some()) co_return;  // idle
+      co_await reject(stream, ec);
+      co_return;
+    }
+
+    // Behind a trusted load balancer the client and its scheme come from X-Forwarded-*.
+    RequestContext context{.client_address = peer_address};
+    context.secure = forwarded_proto(header.get(), {.proto = "http", .trusted_peer = trusted_peer}) == "https";
+    if (trusted_peer) {
+      auto xff = header.get()["X-Forwarded-For"];
+      auto comma = xff.rfind(',');
+      auto last = xff.substr(comma == std::string_view::npos ? 0 : comma + 1);
+      while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
+      boost::system::error_code addr_ec;
+      auto forwarded = asio::ip::make_address(std::string(last), addr_ec);
+      if (!addr_ec) context.client_address = forwarded.to_string();
+    }
+
+    HostClass host = classify_host_header(header.get()[http::field::host], options.domain, options.portal_host);
+    // Load balancers probe health by address, whatever the host.
+    if (header.get().target() == "/healthz") host.kind = HostKind::portal;
+
+    if (host.kind == HostKind::workspace && gateway) {
+      bool keep_alive = co_await gateway->serve(stream, buffer, header, host, context, upstream);
+      if (!keep_alive) {
+        stream.socket().shutdown(tcp::socket::shutdown_both, peer_ec);
+        co_return;
+      }
+      continue;
+    }
+
+    const bool keep_alive = header.get().keep_alive();
+    const unsigned version = header.get().version();
+    Reply reply;
+    if (host.kind == HostKind::portal) {
+      if (header.content_length() && *header.content_length() > options.api_body_limit) {
+        co_await reject(stream, http::error::body_limit);
+        co_return;
+      }
+      http::request_parser<http::string_body> parser{std::move(header)};
+      parser.body_limit(options.api_body_limit);  // chunked bodies are checked as they arrive
+      if (!parser.is_done()) {
+        stream.expires_after(options.request_timeout);
+        std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, kAsTuple);
+        if (ec) {
+          co_await reject(stream, ec);
+          co_return;
+        }
+      }
+      HttpRequest request = parser.release();
+      try {
+        reply = co_await on_pool([&] { return api(request, context); });
+      } catch (const std::exception& e) {
+        log->error("request {} {} failed: {}", std::string(request.method_string()),
+                   std::string(request.target()), e.what());
+        reply = json_error(http::status::internal_server_error, "internal",
+                           "the server hit an unexpected error; it has been logged", version, keep_alive);
+      }
+    } else {
+      // The body (if any) is not read: the connection closes after this answer.
+      reply = json_error(http::status::not_found, "not_found",
+                         "nothing is served at this address; check the URL", version,
+                         keep_alive && header.is_done());
+    }
+
+    if (auto* full = std::get_if<HttpResponse>(&reply)) {
+      full->version(version);
+      full->keep_alive(keep_alive && full->keep_alive());
+      if (!full->has_content_length() && !full->chunked()) full->prepare_payload();
+      stream.expires_after(options.write_timeout);
+      auto [wec, wn] = co_await http::async_write(stream, *full, kAsTuple);
+      if (wec || !full->keep_alive()) {
+        stream.socket().shutdown(tcp::socket::shutdown_both, peer_ec);
+        co_return;
+      }
+    } else {
+      co_await pump_stream(stream, std::move(std::get<StreamReply>(reply)), version);
+      stream.socket().shutdown(tcp::socket::shutdown_both, peer_ec);
+      co_return;
+    }
+  }
+}
+
+// Answers a request that could not be read (timeout, limits, malformed) and closes.
+awaitable<void> Listener::Impl::reject(beast::tcp_stream& stream, boost::system::error_code ec) {
+  http::status status = http::status::bad_request;
+  std::string message = "the request could not be parsed: " + ec.message();
+  if (ec == beast::error::timeout) {
+    status = http::status::request_timeout;
+    message = "the request was not received in time; send it again";
+  } else if (ec == http::error::header_limit) {
+    status = http::status::request_header_fields_too_large;
+    message = "the request headers are larger than " + std::to_string(options.header_limit) +
+              " bytes; send fewer or smaller headers (cookies included)";
+  } else if (ec == http::error::body_limit) {
+    status = http::status::payload_too_large;
+    message = "the request body is larger than " + std::to_string(options.api_body_limit) + " bytes";
+  }
+  auto res = json_error(status, "invalid_argument", message, 11, false);
+  stream.expires_after(options.write_timeout);
+  co_await http::async_write(stream, res, kAsTuple);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+awaitable<bool> Listener::Impl::pump_stream(beast::tcp_stream& stream, StreamReply reply, unsigned version) {
+  struct Closer {
+    StreamReply& r;
+    ~Closer() {
+      if (r.close) r.close();
+    }
+  } closer{reply};
+  reply.head.version(version);
+  reply.head.chunked(true);
+  reply.head.keep_alive(false);
+  http::response_serializer<http::empty_body> serializer{reply.head};
+  stream.expires_after(options.write_timeout);
+  auto [ec, n] = co_await http::async_write_header(stream, serializer, kAsTuple);
+  if (ec) co_return false;
+
+  auto write_chunk = [&](std::string_view text) -> awaitable<bool> {
+    stream.expires_after(options.write_timeout);
+    auto [wec, wn] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(text)), kAsTuple);
+    co_return !wec;
+  };
+
+  for (;;) {
+    uint64_t seen = notifier.generation();
+    std::optional<std::string> chunk;
+    try {
+      chunk = co_await on_pool([&] { return reply.next(std::chrono::milliseconds(0)); });
+    } catch (const std::exception& e) {
+      log->error("event stream failed: {}", e.what());
+      break;
+    }
+    if (!chunk) break;
+    if (!chunk->empty()) {
+      if (!co_await write_chunk(*chunk)) co_return false;
+      continue;
+    }
+    bool changed = co_await notifier.wait(seen, options.stream_keepalive);
+    if (!changed && !co_await write_chunk(": keep-alive\n\n")) co_return false;
+  }
+  stream.expires_after(options.write_timeout);
+  auto [lec, ln] = co_await asio::async_write(stream, http::make_chunk_last(), kAsTuple);
+  co_return !lec;
+}
+
+Listener::Listener(ListenerOptions options, ApiHandler api, Store& store, Gateway* gateway)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(api), store, gateway)) {}
+
+Listener::~Listener() {
+  stop();
+  impl_->pool.join();
+}
+
+Status Listener::bind() {
+  tcp::endpoint endpoint;
+  try {
+    endpoint = parse_listen(impl_->options.listen);
+  } catch (const std::exception& e) {
+    return invalid_argument(e.what());
+  }
+  boost::system::error_code ec;
+  impl_->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(endpoint, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return unavailable("cannot listen on " + impl_->options.listen + ": " + ec.message() +
+                       (ec == asio::error::address_in_use
+                            ? "; another program uses that port: stop it or choose another with --listen"
+                            : ""));
+  }
+  return ok_status();
+}
+
+uint16_t Listener::port() const {
+  boost::system::error_code ec;
+  auto endpoint = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+void Listener::run() {
+  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < impl_->options.io_threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
+  impl_->io.run();
+  for (auto& t : threads) t.join();
+}
+
+void Listener::run_until_signal() {
+  asio::signal_set signals(impl_->io, SIGINT, SIGTERM);
+  signals.async_wait([this](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    impl_->log->info("signal {} received; stopping", sig);
+    stop();
+  });
+  run();
+}
+
+void Listener::stop() {
+  asio::post(impl_->io, [this] {
+    boost::system::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  impl_->io.stop();
+}
+
+}  // namespace k4ds

@@ -1,0 +1,202 @@
+#include "gateway/relay.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+namespace k4ds {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::awaitable;
+constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// Bytes relayed per step; bounded so a multi-GB body uses the same memory as a small one.
+constexpr std::size_t kChunk = 16 * 1024;
+constexpr std::size_t kTunnelChunk = 4 * 1024;
+
+// Streams the body of `parser` (header already written through `serializer`) from `in` to
+// `out`. Returns the first error (need_buffer is the normal "give me more" signal, not one).
+template <class InStream, class OutStream, bool isRequest>
+awaitable<boost::system::error_code> stream_body(InStream& in, beast::flat_buffer& in_buffer,
+                                                 http::parser<isRequest, http::buffer_body>& parser,
+                                                 OutStream& out,
+                                                 http::serializer<isRequest, http::buffer_body>& serializer,
+                                                 std::chrono::seconds idle) {
+  auto buf = std::make_unique<char[]>(kChunk);
+  auto& body = parser.get().body();
+  do {
+    if (!parser.is_done()) {
+      body.data = buf.get();
+      body.size = kChunk;
+      in.expires_after(idle);
+      auto [ec, n] = co_await http::async_read(in, in_buffer, parser, kAsTuple);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) co_return ec;
+      body.size = kChunk - body.size;
+      body.data = buf.get();
+      body.more = !parser.is_done();
+    } else {
+      body.data = nullptr;
+      body.size = 0;
+      body.more = false;
+    }
+    out.expires_after(idle);
+    auto [ec, n] = co_await http::async_write(out, serializer, kAsTuple);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return ec;
+  } while (!parser.is_done() && !serializer.is_done());
+  co_return boost::system::error_code{};
+}
+
+template <class From, class To>
+awaitable<void> pump(From& from, To& to, std::chrono::seconds idle) {
+  char buf[kTunnelChunk];
+  for (;;) {
+    from.expires_after(idle);
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kAsTuple);
+    if (ec) break;
+    to.expires_after(idle);
+    auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf, n), kAsTuple);
+    if (wec) break;
+  }
+  boost::system::error_code ignored;
+  to.socket().shutdown(asio::socket_base::shutdown_send, ignored);
+}
+
+awaitable<void> tunnel(beast::tcp_stream& client, beast::flat_buffer& client_buffer,
+                       UpstreamConnection& upstream, std::chrono::seconds idle) {
+  // Bytes that arrived behind the upgrade (a first WebSocket frame) are already buffered.
+  if (client_buffer.size() > 0) {
+    auto [ec, n] = co_await asio::async_write(*upstream.stream, client_buffer.data(), kAsTuple);
+    if (ec) co_return;
+    client_buffer.consume(client_buffer.size());
+  }
+  if (upstream.buffer.size() > 0) {
+    auto [ec, n] = co_await asio::async_write(client, upstream.buffer.data(), kAsTuple);
+    if (ec) co_return;
+    upstream.buffer.consume(upstream.buffer.size());
+  }
+  using namespace asio::experimental::awaitable_operators;
+  co_await (pump(client, *upstream.stream, idle) || pump(*upstream.stream, client, idle));
+}
+
+bool has_no_body(http::status status) {
+  unsigned code = static_cast<unsigned>(status);
+  return (code >= 100 && code < 200) || code == 204 || code == 304;
+}
+
+}  // namespace
+
+awaitable<UpstreamConnection> connect_upstream(const Upstream& upstream, std::chrono::seconds timeout,
+                                               boost::system::error_code& error) {
+  UpstreamConnection connection;
+  connection.key = format_upstream(upstream);
+  asio::any_io_executor executor = co_await asio::this_coro::executor;
+  connection.stream = std::make_unique<UpstreamStream>(executor);
+  asio::generic::stream_protocol::endpoint endpoint;
+  if (upstream.kind == Upstream::Kind::unix_socket) {
+    endpoint = asio::local::stream_protocol::endpoint(upstream.path);
+  } else {
+    auto address = asio::ip::make_address(upstream.host == "localhost" ? "127.0.0.1" : upstream.host, error);
+    if (error) {
+      connection.stream.reset();
+      co_return connection;
+    }
+    endpoint = asio::ip::tcp::endpoint(address, upstream.port);
+  }
+  connection.stream->expires_after(timeout);
+  auto [ec] = co_await connection.stream->async_connect(endpoint, kAsTuple);
+  error = ec;
+  if (ec) {
+    connection.stream.reset();
+  } else if (upstream.kind == Upstream::Kind::tcp) {
+    boost::system::error_code ignored;
+    connection.stream->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  }
+  co_return connection;
+}
+
+awaitable<RelayResult> relay_exchange(beast::tcp_stream& client, beast::flat_buffer& client_buffer,
+                                      RequestParser& request, bool client_keep_alive,
+                                      UpstreamConnection& upstream, const RelayTimeouts& timeouts,
+                                      const ResponseHook& on_response) {
+  RelayResult result;
+  auto& req = request.get();
+  const bool is_head = req.method() == http::verb::head;
+  const unsigned client_version = req.version();
+
+  // Request: header, then the body as it arrives.
+  http::request_serializer<http::buffer_body> request_serializer{req};
+  upstream.stream->expires_after(timeouts.body_idle);
+  auto [hec, hn] = co_await http::async_write_header(*upstream.stream, request_serializer, kAsTuple);
+  if (hec) {
+    result.error = hec;
+    co_return result;
+  }
+  if (auto ec = co_await stream_body(client, client_buffer, request, *upstream.stream,
+                                     request_serializer, timeouts.body_idle)) {
+    result.error = ec;
+    co_return result;
+  }
+
+  // Response header.
+  http::response_parser<http::buffer_body> response;
+  response.body_limit(boost::none);  // streamed, never held
+  response.header_limit(64 * 1024);
+  if (is_head) response.skip(true);
+  upstream.stream->expires_after(timeouts.response_header);
+  auto [rec, rn] = co_await http::async_read_header(*upstream.stream, upstream.buffer, response, kAsTuple);
+  if (rec) {
+    result.error = rec;
+    co_return result;
+  }
+  auto& res = response.get();
+  const bool upstream_keep_alive = res.keep_alive();
+  const bool upgrade = res.result() == http::status::switching_protocols;
+  const bool framed = response.chunked() || response.content_length().has_value();
+  on_response(res.base());
+
+  bool keep_alive = client_keep_alive && !upgrade;
+  if (!upgrade && !is_head && !has_no_body(res.result()) && !response.content_length()) {
+    // The hook removed Transfer-Encoding; frame the body for this client ourselves.
+    if (client_version >= 11) {
+      res.chunked(true);
+    } else {
+      keep_alive = false;  // HTTP/1.0: the end of the body is the end of the connection
+    }
+  }
+  res.keep_alive(keep_alive);
+  res.version(client_version);
+
+  http::response_serializer<http::buffer_body> response_serializer{res};
+  client.expires_after(timeouts.body_idle);
+  auto [wec, wn] = co_await http::async_write_header(client, response_serializer, kAsTuple);
+  result.response_started = true;
+  if (wec) {
+    result.error = wec;
+    co_return result;
+  }
+  if (upgrade) {
+    result.tunnelled = true;
+    co_await tunnel(client, client_buffer, upstream, timeouts.tunnel_idle);
+    co_return result;
+  }
+  if (auto ec = co_await stream_body(*upstream.stream, upstream.buffer, response, client,
+                                     response_serializer, timeouts.body_idle)) {
+    result.error = ec;
+    co_return result;
+  }
+  result.client_keep_alive = keep_alive;
+  result.upstream_reusable = upstream_keep_alive && framed && response.is_done();
+  co_return result;
+}
+
+}  // namespace k4ds

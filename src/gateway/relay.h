@@ -1,0 +1,83 @@
+// Relay: streams one HTTP exchange between a client connection and a workspace's upstream,
+// never buffering bodies, and tunnels WebSocket (or any Upgrade) connections byte for byte.
+//
+// Contract
+// - relay_exchange() writes the (already sanitized) request header to the upstream, streams the
+//   request body as it arrives, reads the upstream's response header, lets `on_response` adjust
+//   it, and streams the response body back. Bodies of any size pass in fixed-size chunks.
+// - A 101 Switching Protocols answer turns the connection into a tunnel that lasts until either
+//   side closes, the idle deadline passes, or `cancel` fires (revocation closes live sockets).
+// - Errors are values: the result says whether the client connection may be kept alive and
+//   whether the upstream connection may be reused. Nothing throws for network errors.
+// - Deadlines: every upstream read/write and every client read/write has one.
+//
+// Usage:
+//   UpstreamConnection upstream = co_await connect_upstream(route.upstream, timeouts);
+//   RelayResult r = co_await relay_exchange(client, client_buffer, request_parser, upstream,
+//                                           options, on_response);
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/beast/core/basic_stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "gateway/route_table.h"
+
+namespace k4ds {
+
+using UpstreamStream = boost::beast::basic_stream<boost::asio::generic::stream_protocol>;
+
+struct RelayTimeouts {
+  std::chrono::seconds connect{10};
+  std::chrono::seconds response_header{300};  // the workspace may take long to answer
+  std::chrono::seconds body_idle{300};        // no bytes either way for this long ends it
+  std::chrono::seconds tunnel_idle{3600};     // an idle WebSocket is closed after this
+};
+
+// A connection to one upstream, reusable across requests of one client connection.
+struct UpstreamConnection {
+  std::string key;  // format_upstream(): which upstream this is connected to
+  std::unique_ptr<UpstreamStream> stream;
+  boost::beast::flat_buffer buffer;
+  bool usable() const { return stream && stream->socket().is_open(); }
+};
+
+// Connects to upstream; on failure returns a closed connection and sets `error`.
+boost::asio::awaitable<UpstreamConnection> connect_upstream(const Upstream& upstream,
+                                                            std::chrono::seconds timeout,
+                                                            boost::system::error_code& error);
+
+using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+using ResponseHeader = boost::beast::http::response_header<>;
+
+struct RelayResult {
+  bool client_keep_alive = false;
+  bool upstream_reusable = false;
+  bool response_started = false;  // if false, the caller may still answer with an error page
+  bool tunnelled = false;
+  boost::system::error_code error;
+};
+
+// Called from the relay with the upstream's response header before it is sent to the client.
+using ResponseHook = std::function<void(ResponseHeader&)>;
+
+// `request` holds a parser whose header was read and sanitized; `client_keep_alive` is what
+// the client asked for before its Connection header was stripped. Revocation interrupts a
+// relay by closing the client socket (the relay then ends with an error).
+boost::asio::awaitable<RelayResult> relay_exchange(boost::beast::tcp_stream& client,
+                                                   boost::beast::flat_buffer& client_buffer,
+                                                   RequestParser& request,
+                                                   bool client_keep_alive,
+                                                   UpstreamConnection& upstream,
+                                                   const RelayTimeouts& timeouts,
+                                                   const ResponseHook& on_response);
+
+}  // namespace k4ds

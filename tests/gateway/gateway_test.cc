@@ -1,0 +1,344 @@
+// The gateway end to end over loopback: login by code exchange, cookies, policy, header
+// hygiene, streaming, WebSocket tunnelling and revocation — against a real upstream server.
+#include "gateway/gateway.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <thread>
+
+#include "gateway/listener.h"
+#include "gateway/login_flow.h"
+#include "gateway/pages.h"
+#include "support/http.h"
+#include "support/upstream.h"
+
+namespace k4ds {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::EchoUpstream;
+using testing::TestClient;
+using testing::TestResponse;
+namespace http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+
+std::string set_cookie_value(const TestResponse& res, std::string_view name) {
+  for (const auto& field : res.base()) {
+    if (field.name() != http::field::set_cookie) continue;
+    std::string_view v = field.value();
+    if (v.starts_with(std::string(name) + "=")) {
+      v.remove_prefix(name.size() + 1);
+      return std::string(v.substr(0, v.find(';')));
+    }
+  }
+  return {};
+}
+
+std::string set_cookie_header(const TestResponse& res, std::string_view name) {
+  for (const auto& field : res.base()) {
+    if (field.name() == http::field::set_cookie && field.value().starts_with(std::string(name) + "=")) {
+      return std::string(field.value());
+    }
+  }
+  return {};
+}
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/k4ds-gateway-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto opened = open_sqlite_store(dir_ + "/k4ds.db");
+    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+    store_ = std::move(opened.value());
+    auth_ = std::make_unique<Authenticator>(
+        *store_, services_, AuthenticatorOptions{.password_cost = PasswordCost::minimum()});
+    ASSERT_TRUE(auth_->create_user(User{.name = "alice"}, "alice-password").ok());
+    ASSERT_TRUE(auth_->create_user(User{.name = "bob"}, "bob-password").ok());
+    ASSERT_TRUE(auth_->create_user(User{.name = "root1", .admin = true}, "admin-password").ok());
+    upstream_ = std::make_unique<EchoUpstream>();
+    workspace_id_ = add_workspace("alice", "nb", upstream_->upstream());
+
+    gateway_ = std::make_unique<Gateway>(*store_, *auth_, services_, GatewayOptions{.domain = "localhost"});
+    listener_ = std::make_unique<Listener>(
+        ListenerOptions{.listen = "127.0.0.1:0", .domain = "localhost"},
+        [this](const HttpRequest& req, const RequestContext& ctx) -> Reply {
+          if (flow_->owns(req.target())) return flow_->handle(req, ctx);
+          return json_reply(http::status::not_found, "not_found", "no API in this test");
+        },
+        *store_, gateway_.get());
+    ASSERT_TRUE(listener_->bind().ok());
+    port_ = listener_->port();
+    flow_ = std::make_unique<LoginFlow>(*auth_, gateway_->gate(),
+                                        LoginFlowOptions{.domain = "localhost", .ports = {port_}});
+    thread_ = std::thread([this] { listener_->run(); });
+  }
+
+  void TearDown() override {
+    listener_->stop();
+    thread_.join();
+    listener_.reset();
+    gateway_.reset();
+    upstream_.reset();
+    flow_.reset();
+    auth_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string add_workspace(const std::string& owner, const std::string& name, const std::string& upstream,
+                            Phase phase = Phase::running) {
+    std::string id = random_uuid(*services_.random);
+    Status s = store_->write([&](Tx& tx) {
+      return tx.create_workspace(Workspace{.id = id, .owner = owner, .name = name, .environment = "test",
+                                           .size = "small", .phase = phase, .upstream = upstream})
+          .status();
+    });
+    EXPECT_TRUE(s.ok()) << s.to_string();
+    return id;
+  }
+
+  std::string ws_host(const std::string& label) { return label + ".localhost"; }
+
+  // Signs in on the portal and follows the code exchange to the workspace host; returns the
+  // workspace cookie value.
+  std::string sign_in(const std::string& user, const std::string& password, const std::string& label) {
+    std::string rd = "http://" + ws_host(label) + ":" + std::to_string(port_) + "/tree?x=1";
+    TestClient portal(port_);
+    auto login = portal.send(http::verb::post, "/login",
+                             "username=" + user + "&password=" + password + "&rd=" + url_encode(rd),
+                             {{"Content-Type", "application/x-www-form-urlencoded"}});
+    EXPECT_EQ(login.result(), http::status::see_other) << login.body();
+    std::string session = set_cookie_value(login, kPortalCookie);
+    EXPECT_FALSE(session.empty());
+    auto authorize = portal.send(http::verb::get, std::string(login[http::field::location]), {},
+                                 {{"Cookie", std::string(kPortalCookie) + "=" + session}});
+    EXPECT_EQ(authorize.result(), http::status::found) << authorize.body();
+    std::string location(authorize[http::field::location]);
+    std::string prefix = "http://" + ws_host(label) + ":" + std::to_string(port_) + "/_k4ds/callback?code=";
+    EXPECT_TRUE(location.starts_with(prefix)) << location;
+    last_callback_ = location.substr(location.find("/_k4ds/"));
+    TestClient workspace(port_, ws_host(label));
+    auto callback = workspace.send(http::verb::get, last_callback_);
+    EXPECT_EQ(callback.result(), http::status::found) << callback.body();
+    EXPECT_EQ(callback[http::field::location], "/tree?x=1");
+    last_set_cookie_ = set_cookie_header(callback, kWorkspaceCookie);
+    return set_cookie_value(callback, kWorkspaceCookie);
+  }
+
+  TestResponse get_as(const std::string& cookie, const std::string& label, const std::string& target,
+                      std::initializer_list<std::pair<std::string, std::string>> extra = {}) {
+    TestClient client(port_, ws_host(label));
+    std::vector<std::pair<std::string, std::string>> headers(extra);
+    http::request<http::string_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, ws_host(label) + ":" + std::to_string(port_));
+    if (!cookie.empty()) req.set(http::field::cookie, std::string(kWorkspaceCookie) + "=" + cookie);
+    for (const auto& [k, v] : headers) req.insert(k, v);
+    http::write(client.socket(), req);
+    TestResponse res;
+    http::read(client.socket(), client.buffer(), res);
+    return res;
+  }
+
+  Services services_ = Services::system();
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<EchoUpstream> upstream_;
+  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<LoginFlow> flow_;
+  std::unique_ptr<Listener> listener_;
+  std::thread thread_;
+  uint16_t port_ = 0;
+  std::string workspace_id_;
+  std::string last_callback_;
+  std::string last_set_cookie_;
+};
+
+TEST_F(GatewayTest, BrowsersWithoutACookieAreSentToThePortalLoginAndScriptsGet401) {
+  auto browser = get_as("", "alice-nb", "/tree");
+  EXPECT_EQ(browser.result(), http::status::found);
+  std::string expected = "http://localhost:" + std::to_string(port_) + "/login?rd=" +
+                         url_encode("http://alice-nb.localhost:" + std::to_string(port_) + "/tree");
+  EXPECT_EQ(browser[http::field::location], expected);
+
+  auto script = get_as("", "alice-nb", "/api/contents", {{"Accept", "application/json"}});
+  EXPECT_EQ(script.result(), http::status::unauthorized);
+  EXPECT_NE(script.body().find("\"code\":\"unauthenticated\""), std::string::npos);
+  EXPECT_EQ(upstream_->connections(), 0) << "nothing unauthenticated may reach the workspace";
+}
+
+TEST_F(GatewayTest, CodeExchangeSetsAHostOnlyCookieAndRelaysAsTheUser) {
+  std::string cookie = sign_in("alice", "alice-password", "alice-nb");
+  ASSERT_FALSE(cookie.empty());
+  EXPECT_NE(last_set_cookie_.find("HttpOnly"), std::string::npos) << last_set_cookie_;
+  EXPECT_NE(last_set_cookie_.find("SameSite=Lax"), std::string::npos) << last_set_cookie_;
+  EXPECT_EQ(last_set_cookie_.find("Domain"), std::string::npos) << "must be host-only: " << last_set_cookie_;
+  EXPECT_EQ(last_set_cookie_.find("Secure"), std::string::npos) << "plain HTTP here";
+
+  auto res = get_as(cookie, "alice-nb", "/api/contents?type=notebook");
+  ASSERT_EQ(res.result(), http::status::ok) << res.body();
+  auto echo = boost::json::parse(res.body()).as_object();
+  EXPECT_EQ(echo["target"].as_string(), "/api/contents?type=notebook");
+  auto& headers = echo["headers"].as_object();
+  EXPECT_EQ(headers["X-K4DS-User"].as_string(), "alice");
+  EXPECT_EQ(headers["X-Forwarded-For"].as_string(), "127.0.0.1");
+  EXPECT_FALSE(headers.contains("Cookie")) << "k4ds cookies never reach a workspace";
+}
+
+TEST_F(GatewayTest, ACodeWorksOnceAndOnlyOnItsOwnHost) {
+  add_workspace("alice", "other", upstream_->upstream());
+  sign_in("alice", "alice-password", "alice-nb");
+  // Replaying the same callback: refused.
+  auto replay = TestClient(port_, ws_host("alice-nb")).send(http::verb::get, last_callback_);
+  EXPECT_EQ(replay.result(), http::status::unauthorized);
+  EXPECT_TRUE(set_cookie_value(replay, kWorkspaceCookie).empty());
+
+  // A fresh code used on another host: refused (and burnt).
+  sign_in("alice", "alice-password", "alice-nb");  // consumes its own code; make another one
+  TestClient portal(port_);
+  auto login = portal.send(http::verb::post, "/login", "username=alice&password=alice-password&rd=",
+                           {{"Content-Type", "application/x-www-form-urlencoded"}});
+  std::string session = set_cookie_value(login, kPortalCookie);
+  std::string rd = "http://alice-nb.localhost:" + std::to_string(port_) + "/";
+  auto authorize = portal.send(http::verb::get, "/_k4ds/authorize?rd=" + url_encode(rd), {},
+                               {{"Cookie", std::string(kPortalCookie) + "=" + session}});
+  std::string location(authorize[http::field::location]);
+  std::string callback = location.substr(location.find("/_k4ds/"));
+  auto elsewhere = TestClient(port_, ws_host("alice-other")).send(http::verb::get, callback);
+  EXPECT_EQ(elsewhere.result(), http::status::unauthorized);
+  auto original = TestClient(port_, ws_host("alice-nb")).send(http::verb::get, callback);
+  EXPECT_EQ(original.result(), http::status::unauthorized) << "a code is burnt by any attempt";
+}
+
+TEST_F(GatewayTest, ACookieForOneWorkspaceHostIsWorthlessOnAnother) {
+  std::string other = add_workspace("alice", "other", upstream_->upstream());
+  std::string cookie = sign_in("alice", "alice-password", "alice-nb");
+  EXPECT_EQ(get_as(cookie, "alice-nb", "/").result(), http::status::ok);
+  gateway_->refresh_now();
+  auto res = get_as(cookie, "alice-other", "/");
+  EXPECT_EQ(res.result(), http::status::found) << "not signed in on that host: back to login";
+}
+
+TEST_F(GatewayTest, OthersGetA403NamingTheOwnerUntilShared) {
+  std::string bob = sign_in("bob", "bob-password", "alice-nb");
+  auto denied = get_as(bob, "alice-nb", "/");
+  EXPECT_EQ(denied.result(), http::status::forbidden);
+  EXPECT_NE(denied.body().find("alice"), std::string::npos) << denied.body();
+  ASSERT_TRUE(store_->write([&](Tx& tx) {
+                      return tx.create_share(Share{.workspace_id = workspace_id_, .principal = "bob"}).status();
+                    }).ok());
+  gateway_->refresh_now();
+  EXPECT_EQ(get_as(bob, "alice-nb", "/").result(), http::status::ok);
+
+  std::string admin = sign_in("root1", "admin-password", "alice-nb");
+  EXPECT_EQ(get_as(admin, "alice-nb", "/").result(), http::status::ok);
+}
+
+TEST_F(GatewayTest, SpoofedIdentityHeadersAndHopByHopTricksAreStripped) {
+  std::string cookie = sign_in("alice", "alice-password", "alice-nb");
+  auto res = get_as(cookie, "alice-nb", "/",
+                    {{"X-K4DS-User", "admin"},
+                     {"x_k4ds_user", "admin"},
+                     {"X_Forwarded_User", "admin"},
+                     {"Remote-User", "admin"},
+                     {"X-K4DS-Groups", "admins"},
+                     {"Connection", "keep-alive, X-Secret-Hop"},
+                     {"X-Secret-Hop", "1"},
+                     {"Cookie", "theme=dark"}});
+  ASSERT_EQ(res.result(), http::status::ok) << res.body();
+  auto headers = boost::json::parse(res.body()).as_object()["headers"].as_object();
+  EXPECT_EQ(headers["X-K4DS-User"].as_string(), "alice");
+  EXPECT_TRUE(!headers.contains("X-K4DS-Groups") || headers["X-K4DS-Groups"].as_string() == "")
+      << "alice is in no group";
+  for (const char* gone : {"x_k4ds_user", "X_Forwarded_User", "Remote-User", "X-Secret-Hop"}) {
+    EXPECT_FALSE(headers.contains(gone)) << gone;
+  }
+  EXPECT_EQ(headers["Cookie"].as_string(), "theme=dark") << "other cookies pass untouched";
+
+  auto hop = get_as(cookie, "alice-nb", "/hop");
+  EXPECT_TRUE(hop["X-Upstream-Secret"].empty()) << "headers the upstream names in Connection stay behind";
+}
+
+TEST_F(GatewayTest, TokensWorkOnWorkspaceHostsAndNeverReachTheWorkspace) {
+  auto token = auth_->create_token("alice", "script", std::nullopt);
+  ASSERT_TRUE(token.ok());
+  auto res = get_as("", "alice-nb", "/api/status", {{"Authorization", "Bearer " + token->secret}});
+  ASSERT_EQ(res.result(), http::status::ok) << res.body();
+  auto headers = boost::json::parse(res.body()).as_object()["headers"].as_object();
+  EXPECT_EQ(headers["X-K4DS-User"].as_string(), "alice");
+  EXPECT_FALSE(headers.contains("Authorization"));
+  auto bad = get_as("", "alice-nb", "/api/status", {{"Authorization", "Bearer k4ds_nope"}});
+  EXPECT_EQ(bad.result(), http::status::unauthorized);
+}
+
+TEST_F(GatewayTest, UnknownAndStoppedWorkspacesGetPagesThatSaySo) {
+  add_workspace("alice", "sleepy", "", Phase::stopped);
+  gateway_->refresh_now();
+  std::string cookie = sign_in("alice", "alice-password", "alice-nb");
+  auto unknown = get_as(cookie, "alice-missing", "/", {{"Accept", "application/json"}});
+  EXPECT_EQ(unknown.result(), http::status::unauthorized) << "no cookie for that host yet";
+  auto probe = get_as("", "alice-missing", "/", {{"Accept", "application/json"}});
+  EXPECT_EQ(probe.result(), http::status::unauthorized) << "strangers can't probe which workspaces exist";
+  auto token = auth_->create_token("alice", "script", std::nullopt);
+  auto missing = get_as("", "alice-missing", "/", {{"Authorization", "Bearer " + token->secret}});
+  EXPECT_EQ(missing.result(), http::status::not_found);
+  auto stopped = get_as("", "alice-sleepy", "/", {{"Authorization", "Bearer " + token->secret}});
+  EXPECT_EQ(stopped.result(), http::status::service_unavailable);
+  EXPECT_NE(stopped.body().find("not running"), std::string::npos) << stopped.body();
+}
+
+TEST_F(GatewayTest, LargeUploadsStreamThroughWithoutBeingHeld) {
+  std::string cookie = sign_in("alice", "alice-password", "alice-nb");
+  TestClient client(port_, ws_host("alice-nb"));
+  const std::size_t size = 64 * 1024 * 1024;
+  http::request<http::string_body> req{http::verb::put, "/api/contents/big.bin", 11};
+  req.set(http::field::host, ws_host("alice-nb") + ":" + std::to_string(port_));
+  req.set(http::field::cookie, std::string(kWorkspaceCookie) + "=" + cookie);
+  req.body() = std::string(size, 'x');
+  req.chunked(true);  // the gateway must re-frame a chunked body itself
+  http::write(client.socket(), req);
+  TestResponse res;
+  http::read(client.socket(), client.buffer(), res);
+  ASSERT_EQ(res.result(), http::status::ok) << res.body();
+  EXPECT_EQ(boost::json::parse(res.body()).as_object()["body_size"].as_int64(), static_cast<int64_t>(size));
+}
+
+TEST_F(GatewayTest, WebSocketsTunnelAndCloseWhenAccessIsRevoked) {
+  ASSERT_TRUE(store_->write([&](Tx& tx) {
+                      return tx.create_share(Share{.workspace_id = workspace_id_, .principal = "bob"}).status();
+                    }).ok());
+  gateway_->refresh_now();
+  std::string bob = sign_in("bob", "bob-password", "alice-nb");
+
+  boost::asio::io_context io;
+  websocket::stream<boost::asio::ip::tcp::socket> ws(io);
+  ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port_});
+  ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
+    req.set(http::field::cookie, std::string(kWorkspaceCookie) + "=" + bob);
+  }));
+  ws.handshake(ws_host("alice-nb") + ":" + std::to_string(port_), "/api/kernels/k1/channels");
+  ws.write(boost::asio::buffer(std::string("print(6*7)")));
+  boost::beast::flat_buffer buffer;
+  ws.read(buffer);
+  EXPECT_EQ(boost::beast::buffers_to_string(buffer.data()), "print(6*7)");
+
+  auto revoked_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(store_->write([&](Tx& tx) {
+                      return tx.delete_share(workspace_id_, PrincipalKind::user, "bob");
+                    }).ok());
+  buffer.clear();
+  boost::system::error_code ec;
+  testing::set_socket_timeout(ws.next_layer(), 5s);
+  ws.read(buffer, ec);  // the gateway closes the tunnel
+  EXPECT_TRUE(ec) << "the WebSocket must be closed after the share is revoked";
+  EXPECT_LT(std::chrono::steady_clock::now() - revoked_at, 1s);
+}
+
+}  // namespace
+}  // namespace k4ds
