@@ -1,0 +1,169 @@
+#include "server/app.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "api/api_handler.h"
+#include "auth/authenticator.h"
+#include "controller/controller.h"
+#include "gateway/gateway.h"
+#include "gateway/listener.h"
+#include "gateway/login_flow.h"
+#include "runtime/local/host.h"
+#include "runtime/local/local_runtime.h"
+#include "common/logging.h"
+#include "store/store.h"
+
+namespace k4ds::server {
+namespace {
+
+constexpr const char* kAdminName = "admin";
+
+// Makes the data dir (0700: it holds the database and every user's files).
+Status prepare_data_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return unavailable("cannot create the data directory " + dir + ": " + ec.message() +
+                       "; choose another with --data-dir or K4DS_DATA_DIR");
+  }
+  ::chmod(dir.c_str(), 0700);
+  if (::access(dir.c_str(), W_OK) != 0) {
+    return unavailable("the data directory " + dir + " is not writable; choose another with --data-dir");
+  }
+  return ok_status();
+}
+
+// The first start creates `admin`; the password comes from K4DS_ADMIN_PASSWORD or is generated
+// and printed once (it is stored only as an argon2id hash).
+Status bootstrap_admin(Authenticator& auth, Services& services) {
+  const char* from_env = std::getenv("K4DS_ADMIN_PASSWORD");
+  std::string password = from_env && *from_env ? from_env : generate_password(*services.random);
+  auto created = auth.bootstrap_admin(kAdminName, password);
+  if (!created) return created.status();
+  if (*created && !(from_env && *from_env)) {
+    std::cout << "k4ds: created the user 'admin' with password: " << password << "\n"
+              << "k4ds: it is shown only this once; change it with: k4ds admin user passwd admin\n";
+  } else if (*created) {
+    std::cout << "k4ds: created the user 'admin' with the password from K4DS_ADMIN_PASSWORD\n";
+  }
+  return ok_status();
+}
+
+Status seed_users(Authenticator& auth, Store& store, const std::vector<SeedUser>& users) {
+  for (const SeedUser& seed : users) {
+    bool exists = false;
+    K4DS_RETURN_IF_ERROR(store.read([&](Tx& tx) -> Status {
+      exists = tx.get_user(seed.name).ok();
+      return ok_status();
+    }));
+    if (exists) continue;  // the store is the source of truth once a user exists
+    User user{.name = seed.name, .display_name = seed.display_name, .email = seed.email, .admin = seed.admin};
+    auto created = auth.create_user(user, seed.password);
+    if (!created) return created.status();
+    component_logger("server")->info("created user {} from the config file", seed.name);
+  }
+  return ok_status();
+}
+
+std::string portal_url(const Config& config, uint16_t port) {
+  std::string host = config.portal_host.empty() ? config.domain : config.portal_host;
+  return "http://" + host + (port == 80 ? "" : ":" + std::to_string(port));
+}
+
+}  // namespace
+
+// The runtime's logs, as the API serves them.
+class RuntimeLogSource final : public LogSource {
+ public:
+  explicit RuntimeLogSource(Runtime& runtime) : runtime_(runtime) {}
+  Result<std::string> tail(const Workspace& workspace, std::size_t max_bytes) override {
+    return runtime_.tail_logs(workspace.id, max_bytes);
+  }
+  Result<Follow> follow(const Workspace& workspace) override {
+    auto follow = runtime_.follow_logs(workspace.id, 64 * 1024);
+    if (!follow) return follow.status();
+    return Follow{std::move(follow->next), std::move(follow->close)};
+  }
+
+ private:
+  Runtime& runtime_;
+};
+
+int serve(const Config& config, ServeMode mode) {
+  setup_logging();
+  auto log = component_logger("server");
+  auto fail = [](const Status& s) {
+    std::cerr << "k4ds: cannot start: " << s.message() << "\n";
+    return 1;
+  };
+  if (Status s = prepare_data_dir(config.data_dir); !s.ok()) return fail(s);
+
+  auto opened = open_sqlite_store(config.data_dir + "/k4ds.db");
+  if (!opened) return fail(opened.status());
+  std::unique_ptr<Store> store = std::move(opened.value());
+  Services services = Services::system();
+
+  auto auth = std::make_shared<Authenticator>(*store, services, AuthenticatorOptions{.session_ttl = config.session_ttl});
+  if (Status s = bootstrap_admin(*auth, services); !s.ok()) return fail(s);
+  if (Status s = seed_users(*auth, *store, config.users); !s.ok()) return fail(s);
+
+  // Environments the host can't run are shown as unavailable, with the reason.
+  Catalog catalog_value = config.catalog;
+  local::mark_unavailable_environments(catalog_value);
+  for (const auto& env : catalog_value.environments) {
+    if (!env.available) log->warn("environment {} is unavailable: {}", env.name, env.unavailable_reason);
+  }
+  auto catalog = std::make_shared<const Catalog>(std::move(catalog_value));
+
+  LocalRuntime runtime(LocalRuntimeOptions{.data_dir = config.data_dir});
+  log->info("runtime: {}", runtime.capabilities());
+
+  Gateway gateway(*store, *auth, services,
+                  GatewayOptions{.domain = config.domain,
+                                 .portal_host = config.portal_host,
+                                 .trusted_proxies = config.trusted_proxies});
+  ListenerOptions listener_options{.listen = config.listen,
+                                   .domain = config.domain,
+                                   .portal_host = config.portal_host,
+                                   .trusted_proxies = config.trusted_proxies};
+  // The public port is known only after bind(); the API and login flow build URLs with it.
+  std::unique_ptr<Api> api;
+  std::unique_ptr<LoginFlow> login_flow;
+  Listener listener(
+      listener_options,
+      [&](const HttpRequest& request, const RequestContext& context) -> Reply {
+        if (login_flow->owns(request.target())) return login_flow->handle(request, context);
+        return api->handle(request, context);
+      },
+      *store, &gateway);
+  if (Status s = listener.bind(); !s.ok()) return fail(s);
+  const uint16_t port = listener.port();
+  api = std::make_unique<Api>(*store, services, catalog,
+                              ApiOptions{.domain = config.domain,
+                                         .portal_host = config.portal_host,
+                                         .public_port = port,
+                                         .session_ttl = config.session_ttl,
+                                         .logs = std::make_shared<RuntimeLogSource>(runtime)},
+                              auth);
+  login_flow = std::make_unique<LoginFlow>(
+      *auth, gateway.gate(),
+      LoginFlowOptions{.domain = config.domain, .portal_host = config.portal_host,
+                       .ports = {port}, .session_ttl = config.session_ttl});
+
+  Controller controller(*store, services, runtime, [catalog] { return catalog; });
+  controller.start();
+
+  std::cout << "k4ds: serving on " << portal_url(config, port) << std::endl;
+  log->info("data in {}; {} mode", config.data_dir, mode.embedded ? "embedded" : "server");
+  listener.run_until_signal();
+  controller.stop();  // before the runtime goes; workspaces keep running and are re-adopted
+  log->info("stopped");
+  return 0;
+}
+
+}  // namespace k4ds::server
