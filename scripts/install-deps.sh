@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what k4ds needs from Debian's packages, skipping what is already present.
-# Safe to re-run. Usage: scripts/install-deps.sh [build|test|run]...  (default: build)
+# Safe to re-run. Usage: scripts/install-deps.sh [build|test|run|bench]...  (default: build)
 set -euo pipefail
 
 build_pkgs=(
@@ -9,8 +9,12 @@ build_pkgs=(
   libyaml-cpp-dev libsqlite3-dev libssl-dev libsodium-dev
   libspdlog-dev libfmt-dev libcli11-dev
 )
-test_pkgs=(libgtest-dev libgmock-dev sqlite3 curl procps)
-run_pkgs=(curl)
+# Workspaces: Jupyter Notebook and R with IRkernel, the environments of the default catalog.
+workspace_pkgs=(python3-notebook r-cran-irkernel)
+test_pkgs=(libgtest-dev libgmock-dev sqlite3 curl procps "${workspace_pkgs[@]}")
+run_pkgs=(curl "${workspace_pkgs[@]}")
+# Benchmark peers (bench/): nginx, JupyterHub 3 and configurable-http-proxy, wrk, hyperfine.
+bench_pkgs=(nginx-light jupyterhub node-configurable-http-proxy wrk hyperfine)
 
 want=()
 [ $# -eq 0 ] && set -- build
@@ -19,7 +23,8 @@ for set_name in "$@"; do
     build) want+=("${build_pkgs[@]}") ;;
     test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
     run) want+=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
-    *) echo "install-deps: unknown set '$set_name'; use build, test or run" >&2; exit 2 ;;
+    bench) want+=("${build_pkgs[@]}" "${run_pkgs[@]}" "${bench_pkgs[@]}") ;;
+    *) echo "install-deps: unknown set '$set_name'; use build, test, run or bench" >&2; exit 2 ;;
   esac
 done
 
