@@ -11,7 +11,7 @@ build_pkgs=(
 )
 # Workspaces: Jupyter Notebook and R with IRkernel, the environments of the default catalog.
 workspace_pkgs=(python3-notebook r-cran-irkernel)
-test_pkgs=(libgtest-dev libgmock-dev sqlite3 curl procps "${workspace_pkgs[@]}")
+test_pkgs=(libgtest-dev libgmock-dev sqlite3 curl procps nginx-light "${workspace_pkgs[@]}")
 run_pkgs=(curl "${workspace_pkgs[@]}")
 # Benchmark peers (bench/): nginx, JupyterHub 3 and configurable-http-proxy, wrk, hyperfine.
 bench_pkgs=(nginx-light jupyterhub node-configurable-http-proxy wrk hyperfine)

@@ -10,6 +10,7 @@
 #include "api/api_handler.h"
 #include "auth/authenticator.h"
 #include "controller/controller.h"
+#include "gateway/forward_auth.h"
 #include "gateway/gateway.h"
 #include "gateway/listener.h"
 #include "gateway/login_flow.h"
@@ -134,10 +135,12 @@ int serve(const Config& config, ServeMode mode) {
   // The public port is known only after bind(); the API and login flow build URLs with it.
   std::unique_ptr<Api> api;
   std::unique_ptr<LoginFlow> login_flow;
+  std::unique_ptr<ForwardAuth> forward_auth;
   Listener listener(
       listener_options,
       [&](const HttpRequest& request, const RequestContext& context) -> Reply {
         if (login_flow->owns(request.target())) return login_flow->handle(request, context);
+        if (forward_auth->owns(request.target())) return forward_auth->handle(request, context);
         return api->handle(request, context);
       },
       *store, &gateway);
@@ -154,6 +157,11 @@ int serve(const Config& config, ServeMode mode) {
       *auth, gateway.gate(),
       LoginFlowOptions{.domain = config.domain, .portal_host = config.portal_host,
                        .ports = {port}, .session_ttl = config.session_ttl});
+
+  forward_auth = std::make_unique<ForwardAuth>(
+      gateway, ForwardAuthOptions{.domain = config.domain,
+                                  .portal_host = config.portal_host,
+                                  .portal_origin = portal_url(config, port)});
 
   Controller controller(*store, services, runtime, [catalog] { return catalog; });
   controller.start();
