@@ -40,6 +40,9 @@ struct StreamReply {
   std::function<std::optional<std::string>(std::chrono::milliseconds wait)> next;
   // Called once when the client goes away or the stream ends; releases subscriptions.
   std::function<void()> close;
+  // 0: new data only follows store changes, so the listener waits for the change feed.
+  // Otherwise the source changes outside the store (a log file) and is polled this often.
+  std::chrono::milliseconds poll_every{0};
 };
 
 using Reply = std::variant<HttpResponse, StreamReply>;

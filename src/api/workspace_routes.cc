@@ -286,6 +286,7 @@ Reply handle_workspace_logs(ApiCore& core, ApiCall& call) {
   reply.head.set(http::field::cache_control, "no-cache");
   reply.next = std::move(stream->next);
   reply.close = std::move(stream->close);
+  reply.poll_every = std::chrono::milliseconds(250);  // log files grow outside the store
   return reply;
 }
 

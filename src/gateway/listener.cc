@@ -283,6 +283,11 @@ awaitable<bool> Listener::Impl::pump_stream(beast::tcp_stream& stream, StreamRep
     co_return !wec;
   };
 
+  const auto keepalive = std::chrono::duration_cast<std::chrono::milliseconds>(options.stream_keepalive);
+  const auto wait = reply.poll_every.count() > 0 ? std::min(reply.poll_every, keepalive) : keepalive;
+  auto last_write = std::chrono::steady_clock::now();
+  // Comment lines exist only in Server-Sent Events; a plain text stream (logs) gets none.
+  const bool event_stream = reply.head[http::field::content_type].starts_with("text/event-stream");
   for (;;) {
     uint64_t seen = notifier.generation();
     std::optional<std::string> chunk;
@@ -295,10 +300,15 @@ awaitable<bool> Listener::Impl::pump_stream(beast::tcp_stream& stream, StreamRep
     if (!chunk) break;
     if (!chunk->empty()) {
       if (!co_await write_chunk(*chunk)) co_return false;
+      last_write = std::chrono::steady_clock::now();
       continue;
     }
-    bool changed = co_await notifier.wait(seen, options.stream_keepalive);
-    if (!changed && !co_await write_chunk(": keep-alive\n\n")) co_return false;
+    bool changed = co_await notifier.wait(seen, wait);
+    // A comment line now and then keeps proxies from closing the stream and finds dead clients.
+    if (event_stream && !changed && std::chrono::steady_clock::now() - last_write >= keepalive) {
+      if (!co_await write_chunk(": keep-alive\n\n")) co_return false;
+      last_write = std::chrono::steady_clock::now();
+    }
   }
   stream.expires_after(options.write_timeout);
   auto [lec, ln] = co_await asio::async_write(stream, http::make_chunk_last(), kAsTuple);

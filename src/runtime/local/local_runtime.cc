@@ -361,6 +361,9 @@ ObservedWorkspace LocalRuntime::observe_one(const std::string& id) {
   }
   int supervisor = static_cast<int>(to_int(kv, "supervisor_pid"));
   if (!same_process_alive(supervisor, static_cast<uint64_t>(to_int(kv, "supervisor_start")))) {
+    // Nothing supervises what is left of the workspace (its exit could never be recorded):
+    // end it through its cgroups rather than leave an orphan running unaccounted.
+    (void)Cgroups::kill_and_remove(groups);
     o.state = RunState::exited;
     o.last_output = last_lines(state + "/output.log", kLastLines);
     o.progress = supervisor == 0 ? "k4ds stopped while starting the workspace"

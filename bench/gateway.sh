@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# Gateway benchmark: k4ds (authenticated, workspace cookie on every request) versus nginx
+# proxy_pass (upstream keepalive, no auth) versus configurable-http-proxy (no auth), all three
+# forwarding to the SAME upstream: an nginx answering 200 with a 1 KiB body, which k4ds itself
+# launches as a workspace (so k4ds's route to it is the real one, built by its runtime), and
+# which the two peers are pointed at directly.
+#
+# Usage: bench/gateway.sh            (as root, from anywhere; ~1.5-2 minutes)
+# Env:   K4DS_BIN (default build/bench-release/k4ds), DURATION (s, default 10),
+#        CONNECTIONS (default 64), THREADS (wrk threads, default 2), WARMUP (s, default 2),
+#        ROUNDS (default 2; each round runs the three proxies, in rotated order)
+# Prints requests/s and latency percentiles per proxy, then the ratios and k4ds's RSS.
+# Everything it starts is stopped by PID, and its temp dir removed, also on failure.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+"$root/scripts/install-deps.sh" bench >/dev/null
+
+K4DS_BIN=${K4DS_BIN:-$root/build/bench-release/k4ds}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+WARMUP=${WARMUP:-2}
+ROUNDS=${ROUNDS:-2}
+CHP_MAIN=$(dpkg -L node-configurable-http-proxy | grep '/bin/configurable-http-proxy$' | head -1)
+
+[ -x "$K4DS_BIN" ] || { echo "gateway.sh: no k4ds binary at $K4DS_BIN; build it or set K4DS_BIN" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "gateway.sh: run as root (k4ds's local runtime runs the upstream as a workspace account)" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/k4ds-bench-gw.XXXXXX)
+chmod 755 "$work"  # the upstream runs as the workspace account and reads its template here
+pids=()
+ws_id=""
+cleanup() {
+  local rc=$?
+  set +eu
+  if [ "$rc" != 0 ]; then  # show what the servers said before their logs go with the temp dir
+    for log in "$work"/*.log; do
+      [ -s "$log" ] && { echo "--- last lines of $(basename "$log"):"; tail -25 "$log"; } >&2
+    done
+  fi
+  # Delete the workspace through the API first, so k4ds's runtime stops the upstream and
+  # removes its cgroups; k4ds itself leaves workspaces running on shutdown (re-adoption).
+  if [ -n "$ws_id" ] && kill -0 "$k4ds_pid" 2>/dev/null; then
+    api --max-time 5 -o /dev/null -X DELETE "$portal/api/v1/workspaces/admin/bench" 2>/dev/null
+    for _ in $(seq 100); do
+      [ -f "$work/data/state/$ws_id/child.pid" ] || break
+      kill -0 "$(tr -dc 0-9 <"$work/data/state/$ws_id/child.pid" 2>/dev/null)" 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+  done
+  # Fallback when k4ds died first: the PIDs its runtime recorded, then the empty cgroups.
+  for f in "$work"/data/state/*/child.pid "$work"/data/run/*/nginx.pid; do
+    [ -f "$f" ] || continue
+    p=$(tr -dc 0-9 2>/dev/null <"$f")
+    [ -n "$p" ] && kill "$p" 2>/dev/null
+  done
+  sleep 0.3
+  for d in "$work"/data/state/*/; do
+    [ -d "$d" ] || continue
+    find /sys/fs/cgroup -maxdepth 6 -type d -name "$(basename "$d")" -exec rmdir {} + 2>/dev/null
+  done
+  rm -rf "$work"
+  exit $rc
+}
+trap cleanup EXIT INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() {  # url [extra curl args]: waits up to 20 s for any HTTP answer
+  local url=$1; shift
+  for _ in $(seq 200); do
+    curl -s -o /dev/null --max-time 1 "$@" "$url" && return 0
+    sleep 0.1
+  done
+  echo "gateway.sh: nothing answers on $url" >&2; return 1
+}
+
+body=$(head -c 1024 /dev/zero | tr '\0' 'x')
+
+# --- the upstream: nginx, 1 worker, answers every path with 200 and a 1 KiB body -------------
+cat >"$work/upstream.conf.in" <<EOF
+worker_processes 1;
+daemon off;
+pid @RUN@/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path @RUN@/body; proxy_temp_path @RUN@/proxy;
+  fastcgi_temp_path @RUN@/fastcgi; uwsgi_temp_path @RUN@/uwsgi; scgi_temp_path @RUN@/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:@PORT@;
+    location / { default_type text/plain; return 200 "$body"; }
+  }
+}
+EOF
+chmod 644 "$work/upstream.conf.in"
+
+# --- k4ds: one environment whose command is that upstream, on a port the runtime picks --------
+k4ds_port=$(free_port)
+admin_password=bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+cat >"$work/k4ds.yaml" <<EOF
+domain: localhost
+environments:
+  - name: upstream
+    display_name: "bench upstream (nginx, 1 KiB)"
+    command: [/bin/sh, -c, "sed -e 's/@PORT@/{port}/g' -e 's#@RUN@#{run_dir}#g' $work/upstream.conf.in > {run_dir}/nginx.conf && exec /usr/sbin/nginx -e stderr -p {run_dir} -c {run_dir}/nginx.conf"]
+    port: 8000
+    health_path: /
+sizes:
+  - {name: bench, cpu: "2", memory: 1Gi}
+default_size: bench
+EOF
+K4DS_ADMIN_PASSWORD=$admin_password K4DS_LOG_LEVEL=${K4DS_LOG_LEVEL:-warn} \
+  "$K4DS_BIN" up -c "$work/k4ds.yaml" --listen "127.0.0.1:$k4ds_port" --data-dir "$work/data" \
+  >"$work/k4ds.log" 2>&1 &
+k4ds_pid=$!
+pids+=("$k4ds_pid")
+portal="http://localhost:$k4ds_port"
+wait_http "$portal/api/v1/openapi.json" || { cat "$work/k4ds.log" >&2; exit 1; }
+
+jar="$work/cookies"
+api() { curl -sS --fail-with-body -b "$jar" -c "$jar" -H 'Content-Type: application/json' "$@"; }
+api -o /dev/null -X POST "$portal/api/v1/login" -d "{\"username\":\"admin\",\"password\":\"$admin_password\"}"
+api -o /dev/null -X POST "$portal/api/v1/workspaces" -d '{"environment":"upstream","name":"bench"}'
+phase=""
+for _ in $(seq 300); do
+  ws=$(api "$portal/api/v1/workspaces/admin/bench")
+  phase=$(jq -r .phase <<<"$ws")
+  [ "$phase" = running ] && break
+  [ "$phase" = failed ] && break
+  sleep 0.1
+done
+if [ "$phase" != running ]; then
+  echo "gateway.sh: the upstream workspace did not start: $ws" >&2
+  cat "$work/k4ds.log" >&2
+  exit 1
+fi
+ws_id=$(jq -r .id <<<"$ws")
+upstream=$(sed -n 's/^upstream=//p' "$work/data/state/$ws_id/state")
+case "$upstream" in 127.0.0.1:*) ;; *) echo "gateway.sh: unexpected upstream '$upstream'" >&2; exit 1 ;; esac
+ws_host="admin-bench.localhost:$k4ds_port"
+
+# Subdomain login by code exchange: the portal session authorizes, the workspace host's
+# callback sets its own host-only cookie k4ds_ws.
+callback=$(curl -sS -o /dev/null -w '%{redirect_url}' -b "$jar" \
+  "$portal/_k4ds/authorize?rd=$(jq -rn --arg u "http://$ws_host/" '$u|@uri')")
+curl -sS -o /dev/null -c "$jar" -b "$jar" --connect-to "admin-bench.localhost:$k4ds_port:127.0.0.1:$k4ds_port" "$callback"
+ws_cookie=$(awk '$6 == "k4ds_ws" {print $7}' "$jar" | tail -1)
+[ -n "$ws_cookie" ] || { echo "gateway.sh: the code exchange gave no k4ds_ws cookie (callback: $callback)" >&2; exit 1; }
+
+# --- nginx proxy_pass, 2 workers (k4ds runs 2 I/O threads), keepalive to the upstream --------
+nginx_port=$(free_port)
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 2;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi; uwsgi_temp_path $work/nginx/uwsgi; scgi_temp_path $work/nginx/scgi;
+  keepalive_requests 1000000;
+  upstream bench { server $upstream; keepalive 128; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://bench;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+/usr/sbin/nginx -e stderr -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx.log" 2>&1 &
+pids+=("$!")
+
+# --- configurable-http-proxy (single-threaded Node.js; JupyterHub's proxy) ----------------------
+chp_port=$(free_port)
+chp_api_port=$(free_port)
+CONFIGPROXY_AUTH_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n') NODE_PATH=/usr/share/nodejs \
+  node "$CHP_MAIN" --ip 127.0.0.1 --port "$chp_port" --api-ip 127.0.0.1 --api-port "$chp_api_port" \
+  --default-target "http://$upstream" --log-level warn >"$work/chp.log" 2>&1 &
+pids+=("$!")
+
+wait_http "http://127.0.0.1:$nginx_port/"
+wait_http "http://127.0.0.1:$chp_port/"
+
+# --- sanity: each proxy answers 200 with the 1 KiB body; k4ds refuses a request without cookie -
+check() {  # name url [curl args]
+  local name=$1 url=$2; shift 2
+  local out; out=$(curl -sS -o /dev/null -w '%{http_code} %{size_download}' "$@" "$url")
+  [ "$out" = "200 1024" ] || { echo "gateway.sh: $name answered '$out', expected '200 1024'" >&2; exit 1; }
+}
+k4ds_url="http://127.0.0.1:$k4ds_port/"
+k4ds_args=(-H "Host: $ws_host" -H "Cookie: k4ds_ws=$ws_cookie")
+check upstream "http://$upstream/"
+check nginx "http://127.0.0.1:$nginx_port/"
+check chp "http://127.0.0.1:$chp_port/"
+check k4ds "$k4ds_url" "${k4ds_args[@]}"
+anon=$(curl -sS -o /dev/null -w '%{http_code}' -H "Host: $ws_host" -H 'Accept: application/json' "$k4ds_url")
+[ "$anon" = 401 ] || { echo "gateway.sh: k4ds answered $anon without a cookie, expected 401" >&2; exit 1; }
+
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# --- the runs ------------------------------------------------------------------------------------
+to_ms() {  # wrk latency "812.00us" / "1.23ms" / "1.02s" -> milliseconds
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+label() {
+  case $1 in
+    nginx) echo "nginx proxy_pass (2 workers)" ;;
+    chp) echo "configurable-http-proxy (1 thread)" ;;
+    k4ds) echo "k4ds, authenticated (2 I/O thr.)" ;;
+  esac
+}
+row() { printf '%-6s %-34s %12s %9s %9s %8s  %s\n' "$@"; }
+results="$work/results.tsv"  # round name rps p50 p99 non2xx errors
+run_wrk() {  # round name url [wrk args]
+  local round=$1 name=$2 url=$3; shift 3
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$@" "$url" >/dev/null
+  local out; out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url")
+  echo "$out" >"$work/wrk-$name-$round.txt"
+  local rps p50 p99 non2xx errors
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+  non2xx=$(awk '/Non-2xx or 3xx responses/ {print $NF}' <<<"$out")
+  errors=$(sed -n 's/^ *Socket errors: //p' <<<"$out")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$rps" "$p50" "$p99" "${non2xx:-0}" "${errors:-none}" >>"$results"
+  row "$round" "$(label "$name")" "$rps" "$p50" "$p99" "${non2xx:-0}" "${errors:-none}"
+  if [ "${non2xx:-0}" != 0 ] || [ -n "$errors" ]; then
+    echo "WARNING: $name had non-2xx answers or socket errors; wrk said:"; sed 's/^/    /' <<<"$out"
+  fi
+}
+
+echo "gateway benchmark: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s (each after a ${WARMUP}s warm-up), $ROUNDS rounds, 1 KiB upstream at $upstream"
+echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+rss_before=$(rss_kib "$k4ds_pid")
+echo
+row round proxy "requests/s" "p50 ms" "p99 ms" "non-2xx" "socket errors"
+order=(nginx chp k4ds)
+for round in $(seq "$ROUNDS"); do
+  for name in "${order[@]}"; do
+    case $name in
+      nginx) run_wrk "$round" nginx "http://127.0.0.1:$nginx_port/" ;;
+      chp) run_wrk "$round" chp "http://127.0.0.1:$chp_port/" ;;
+      k4ds) run_wrk "$round" k4ds "$k4ds_url" "${k4ds_args[@]}" ;;
+    esac
+  done
+  order=("${order[2]}" "${order[0]}" "${order[1]}")  # rotate, so no proxy always runs first
+done
+rss_after=$(rss_kib "$k4ds_pid")
+
+echo
+echo "means over $ROUNDS rounds:"
+awk -F'\t' '
+  { n[$2]++; r[$2] += $3; p[$2] += $5 }
+  END {
+    for (k in n) { r[k] /= n[k]; p[k] /= n[k]; printf "  %-6s %10.0f requests/s  p99 %8.3f ms\n", k, r[k], p[k] }
+    printf "k4ds/nginx requests/s: %.2fx  (target >= 1.0x: %s)\n", r["k4ds"] / r["nginx"], (r["k4ds"] >= r["nginx"] ? "met" : "NOT met")
+    printf "k4ds/CHP   requests/s: %.2fx  (target >= 10x: %s)\n", r["k4ds"] / r["chp"], (r["k4ds"] >= 10 * r["chp"] ? "met" : "NOT met")
+    printf "p99 k4ds - nginx: %+.3f ms  (target <= 0: %s)\n", p["k4ds"] - p["nginx"], (p["k4ds"] <= p["nginx"] ? "met" : "NOT met")
+  }' "$results"
+echo "k4ds RSS: ${rss_before} KiB before, ${rss_after} KiB after the runs"

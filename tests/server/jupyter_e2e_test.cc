@@ -1,0 +1,568 @@
+// End-to-end (issue 4): the real `k4ds up` runs real Jupyter Notebook workspaces (Python and R
+// kernels) that a user reaches only through the gateway, with her files kept in her volume,
+// across a stop/start of the workspace and a kill -9 of k4ds itself.
+//
+// Each test starts its own server on a fresh data dir (ctest runs every test in its own
+// process), and leaves nothing behind: workspaces are deleted through the API, the server gets
+// SIGTERM, and no process that mentions the data dir may remain.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+
+#include "support/http.h"
+#include "support/process.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+namespace http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using k4ds::testing::Env;
+using k4ds::testing::kAdminPassword;
+using k4ds::testing::Outcome;
+using k4ds::testing::run_k4ds;
+using k4ds::testing::Server;
+using k4ds::testing::TestClient;
+using k4ds::testing::TestResponse;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+constexpr const char* kPortalCookie = "k4ds_session";
+constexpr const char* kWorkspaceCookie = "k4ds_ws";
+constexpr const char* kAlicePassword = "alice-Passw0rd!";
+constexpr const char* kBobPassword = "bob-Passw0rd!";
+
+json::value parse(const std::string& text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  EXPECT_FALSE(ec) << "not JSON: " << text;
+  return v;
+}
+
+std::string str(const json::value& v, const char* key) {
+  const auto* o = v.if_object();
+  const auto* field = o ? o->if_contains(key) : nullptr;
+  return field && field->is_string() ? std::string(field->as_string()) : std::string();
+}
+
+std::string url_encode(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string set_cookie_value(const TestResponse& res, const std::string& name) {
+  for (const auto& field : res.base()) {
+    if (field.name() != http::field::set_cookie) continue;
+    std::string_view v = field.value();
+    if (v.starts_with(name + "=")) {
+      v.remove_prefix(name.size() + 1);
+      return std::string(v.substr(0, v.find(';')));
+    }
+  }
+  return {};
+}
+
+// One request on a fresh connection to 127.0.0.1:port with Host "host:port".
+TestResponse request(uint16_t port, const std::string& host, http::verb verb,
+                     const std::string& target, const Headers& headers = {},
+                     const std::string& body = {}) {
+  TestClient client(port, host);
+  k4ds::testing::set_socket_timeout(client.socket(), 30s);  // a kernel takes seconds to start
+  http::request<http::string_body> req{verb, target, 11};
+  req.set(http::field::host, host + ":" + std::to_string(port));
+  for (const auto& [k, v] : headers) req.insert(k, v);
+  if (!body.empty() && req[http::field::content_type].empty())
+    req.set(http::field::content_type, "application/json");
+  req.body() = body;
+  req.prepare_payload();
+  http::write(client.socket(), req);
+  TestResponse res;
+  http::read(client.socket(), client.buffer(), res);
+  return res;
+}
+
+// Prints how long each step took, for the report and for spotting a slow start-up.
+class Steps {
+ public:
+  void operator()(const std::string& name) {
+    auto now = Clock::now();
+    if (!current_.empty()) {
+      std::cerr << "  [step] " << current_ << ": "
+                << std::chrono::duration_cast<std::chrono::milliseconds>(now - started_).count()
+                << " ms\n";
+    }
+    current_ = name;
+    started_ = now;
+  }
+  ~Steps() { (*this)(""); }
+
+ private:
+  std::string current_;
+  Clock::time_point started_;
+};
+
+// What a browser holds on one workspace host: the gateway's cookie and Jupyter's own _xsrf
+// cookie, which Notebook 6 requires (echoed in X-XSRFToken) on requests that change something.
+struct Browser {
+  uint16_t port = 0;
+  std::string host;  // "alice-py.localhost"
+  std::string ws_cookie;
+  std::string xsrf;
+
+  std::string cookies() const {
+    std::string c = std::string(kWorkspaceCookie) + "=" + ws_cookie;
+    if (!xsrf.empty()) c += "; _xsrf=" + xsrf;
+    return c;
+  }
+  TestResponse get(const std::string& target) const {
+    return request(port, host, http::verb::get, target, {{"Cookie", cookies()}});
+  }
+  TestResponse send(http::verb verb, const std::string& target, const std::string& body) const {
+    return request(port, host, verb, target,
+                   {{"Cookie", cookies()}, {"X-XSRFToken", xsrf}}, body);
+  }
+};
+
+// The code exchange a browser goes through: portal login form with rd = the workspace URL,
+// authorize on the portal host, callback on the workspace host. Returns the k4ds_ws cookie.
+std::string sign_in(uint16_t port, const std::string& user, const std::string& password,
+                    const std::string& ws_host) {
+  const std::string origin = "http://" + ws_host + ":" + std::to_string(port);
+  auto login = request(port, "localhost", http::verb::post, "/login",
+                       {{"Content-Type", "application/x-www-form-urlencoded"}},
+                       "username=" + user + "&password=" + url_encode(password) +
+                           "&rd=" + url_encode(origin + "/tree"));
+  EXPECT_EQ(login.result(), http::status::see_other) << login.body();
+  std::string session = set_cookie_value(login, kPortalCookie);
+  EXPECT_FALSE(session.empty()) << "login set no " << kPortalCookie << " cookie";
+  auto authorize = request(port, "localhost", http::verb::get,
+                           std::string(login[http::field::location]),
+                           {{"Cookie", std::string(kPortalCookie) + "=" + session}});
+  EXPECT_EQ(authorize.result(), http::status::found) << authorize.body();
+  std::string location(authorize[http::field::location]);
+  EXPECT_TRUE(location.starts_with(origin + "/_k4ds/callback?code=")) << location;
+  if (!location.starts_with(origin)) return {};
+  auto callback = request(port, ws_host, http::verb::get, location.substr(origin.size()));
+  EXPECT_EQ(callback.result(), http::status::found) << callback.body();
+  EXPECT_EQ(callback[http::field::location], "/tree");
+  return set_cookie_value(callback, kWorkspaceCookie);
+}
+
+// Signs `user` in on the workspace host and picks up Jupyter's _xsrf cookie from /tree.
+Browser open_workspace(uint16_t port, const std::string& ws_host, const std::string& user,
+                       const std::string& password) {
+  Browser b{.port = port, .host = ws_host};
+  b.ws_cookie = sign_in(port, user, password, ws_host);
+  auto tree = b.get("/tree");
+  EXPECT_EQ(tree.result(), http::status::ok) << tree.body();
+  b.xsrf = set_cookie_value(tree, "_xsrf");
+  EXPECT_FALSE(b.xsrf.empty()) << "Jupyter's /tree set no _xsrf cookie";
+  return b;
+}
+
+// Runs `code` on a kernel over its WebSocket (Jupyter messaging protocol 5.3) and returns what
+// it printed: the text of the iopub `stream` messages answering this request, up to the
+// kernel's `status: idle` for it.
+std::string execute(const Browser& b, const std::string& kernel_id, const std::string& code) {
+  boost::asio::io_context io;
+  websocket::stream<boost::asio::ip::tcp::socket> ws(io);
+  ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), b.port});
+  // Each read waits at most 60 s (a timed-out read leaves a Beast stream unusable, so no retry).
+  k4ds::testing::set_socket_timeout(ws.next_layer(), 60s);  // R's first cell loads IRkernel
+  const std::string cookies = b.cookies();
+  ws.set_option(websocket::stream_base::decorator(
+      [&](websocket::request_type& req) { req.set(http::field::cookie, cookies); }));
+  ws.handshake(b.host + ":" + std::to_string(b.port),
+               "/api/kernels/" + kernel_id + "/channels?session_id=e2e-session");
+
+  const std::string msg_id = "e2e-" + std::to_string(Clock::now().time_since_epoch().count());
+  json::object msg{
+      {"header",
+       {{"msg_id", msg_id},
+        {"username", "e2e"},
+        {"session", "e2e-session"},
+        {"msg_type", "execute_request"},
+        {"version", "5.3"},
+        {"date", "2026-11-28T12:00:00.000000Z"}}},
+      {"parent_header", json::object{}},
+      {"metadata", json::object{}},
+      {"content",
+       {{"code", code},
+        {"silent", false},
+        {"store_history", true},
+        {"user_expressions", json::object{}},
+        {"allow_stdin", false},
+        {"stop_on_error", true}}},
+      {"channel", "shell"},
+  };
+  ws.text(true);
+  ws.write(boost::asio::buffer(json::serialize(msg)));
+
+  std::string printed;
+  for (;;) {
+    boost::beast::flat_buffer buffer;
+    boost::system::error_code ec;
+    ws.read(buffer, ec);
+    if (ec) {
+      ADD_FAILURE() << "kernel WebSocket: " << ec.message() << "; printed so far: " << printed;
+      break;
+    }
+    json::value reply = parse(boost::beast::buffers_to_string(buffer.data()));
+    const json::value* parent = reply.is_object() ? reply.as_object().if_contains("parent_header")
+                                                  : nullptr;
+    if (!parent || str(*parent, "msg_id") != msg_id) continue;
+    const std::string type = str(reply.at("header"), "msg_type");
+    const json::value& content = reply.at("content");
+    if (type == "stream") printed += str(content, "text");
+    if (type == "error") ADD_FAILURE() << "the kernel raised: " << json::serialize(content);
+    if (type == "status" && str(content, "execution_state") == "idle") break;
+  }
+  boost::system::error_code ignored;
+  ws.close(websocket::close_code::normal, ignored);
+  return printed;
+}
+
+class JupyterEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/k4ds_jupyter_e2e_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    // Like /var/lib: traversable, not listable, so each workspace account reaches its volume.
+    ::chmod(dir_.c_str(), 0711);
+    start_server("server.log");
+    ASSERT_NE(port_, 0) << "k4ds up did not report its URL; it printed:\n"
+                        << server_->startup_output();
+    admin_token_ = api_token("admin", kAdminPassword);
+    ASSERT_FALSE(admin_token_.empty());
+  }
+
+  void TearDown() override {
+    // Delete every workspace through the API (on a fresh server if the test left none
+    // running), wait until they are gone, then stop the server.
+    if (!server_ || !server_->running()) start_server("cleanup.log");
+    if (port_ != 0 && !admin_token_.empty()) {
+      auto list = api(http::verb::get, "/api/v1/workspaces?all=true");
+      for (const auto& w : parse(list.body()).at("items").as_array()) {
+        auto del = api(http::verb::delete_,
+                       "/api/v1/workspaces/" + str(w, "owner") + "/" + str(w, "name"));
+        EXPECT_EQ(del.result(), http::status::no_content) << del.body();
+      }
+      auto deadline = Clock::now() + 60s;
+      std::size_t left = 1;
+      while (Clock::now() < deadline) {
+        auto now = api(http::verb::get, "/api/v1/workspaces?all=true");
+        left = parse(now.body()).at("items").as_array().size();
+        if (left == 0) break;
+        std::this_thread::sleep_for(250ms);
+      }
+      EXPECT_EQ(left, 0u) << "workspaces still listed 60 s after DELETE";
+    }
+    EXPECT_NE(server_->stop(), -1);
+    server_.reset();
+    std::vector<std::string> leftovers;
+    auto deadline = Clock::now() + 15s;
+    do {
+      leftovers = processes_mentioning(dir_.string());
+      if (leftovers.empty()) break;
+      std::this_thread::sleep_for(250ms);
+    } while (Clock::now() < deadline);
+    for (const auto& p : leftovers) ADD_FAILURE() << "left running: " << p;
+    if (HasFailure()) dump_logs();
+    fs::remove_all(dir_);
+  }
+
+  void start_server(const std::string& log_name) {
+    server_ = std::make_unique<Server>(dir_, log_name);
+    port_ = server_->port();
+  }
+
+  // A personal API token for user, from a portal login (the session cookie) then POST /tokens.
+  std::string api_token(const std::string& user, const std::string& password) {
+    json::object creds{{"username", user}, {"password", password}};
+    auto login = request(port_, "localhost", http::verb::post, "/api/v1/login", {},
+                         json::serialize(creds));
+    EXPECT_EQ(login.result(), http::status::ok) << login.body();
+    std::string session = set_cookie_value(login, kPortalCookie);
+    auto created = request(port_, "localhost", http::verb::post, "/api/v1/tokens",
+                           {{"Cookie", std::string(kPortalCookie) + "=" + session}},
+                           R"({"name":"e2e"})");
+    EXPECT_EQ(created.result(), http::status::created) << created.body();
+    return str(parse(created.body()), "token");
+  }
+
+  TestResponse api(http::verb verb, const std::string& target, const std::string& body = {},
+                   const std::string& token = {}) {
+    return request(port_, "localhost", verb, target,
+                   {{"Authorization", "Bearer " + (token.empty() ? admin_token_ : token)}}, body);
+  }
+
+  // Admin adds alice and bob through the API.
+  void add_users() {
+    for (auto [name, password] : {std::pair{"alice", kAlicePassword}, {"bob", kBobPassword}}) {
+      json::object user{{"name", name}, {"password", password}};
+      auto res = api(http::verb::post, "/api/v1/users", json::serialize(user));
+      ASSERT_EQ(res.result(), http::status::created) << res.body();
+    }
+  }
+
+  // Alice logs in with the CLI and launches `environment` as `name`; returns her API token.
+  std::string alice_launches(const std::string& environment, const std::string& name) {
+    Env alice{{"HOME", (dir_ / "alice").string()},
+              {"K4DS_CONFIG", (dir_ / "alice" / "cli.yaml").string()}};
+    fs::create_directories(dir_ / "alice");
+    Outcome r = run_k4ds({"login", server_->url(), "-u", "alice", "--password-stdin"}, alice,
+                         std::string(kAlicePassword) + "\n");
+    EXPECT_EQ(r.exit_code, 0) << r;
+    r = run_k4ds({"launch", environment, "--name", name}, alice);
+    EXPECT_EQ(r.exit_code, 0) << r;
+    r = run_k4ds({"token", "create", "e2e"}, alice);
+    EXPECT_EQ(r.exit_code, 0) << r;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+
+  // Polls the workspace until its phase is `phase` (or failed, which ends the wait early).
+  json::value wait_for_phase(const std::string& owner, const std::string& name,
+                             const std::string& phase, std::chrono::seconds timeout = 60s) {
+    json::value w;
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      auto res = api(http::verb::get, "/api/v1/workspaces/" + owner + "/" + name);
+      if (res.result() != http::status::ok) {
+        ADD_FAILURE() << "GET workspace: " << res.result_int() << " " << res.body();
+        return w;
+      }
+      w = parse(res.body());
+      if (str(w, "phase") == phase || (str(w, "phase") == "failed" && phase != "failed")) break;
+      std::this_thread::sleep_for(200ms);
+    }
+    return w;
+  }
+
+  // The gateway host of a workspace, from its url ("http://alice-py.localhost:PORT/").
+  static std::string host_of(const json::value& workspace) {
+    std::string url = str(workspace, "url");
+    auto start = url.find("://");
+    if (start == std::string::npos) return {};
+    start += 3;
+    return url.substr(start, url.find_first_of(":/", start) - start);
+  }
+
+  // Starts a kernel over REST; returns its id.
+  static std::string start_kernel(const Browser& b) {
+    auto res = b.send(http::verb::post, "/api/kernels", "{}");
+    EXPECT_EQ(res.result(), http::status::created) << res.body();
+    return str(parse(res.body()), "id");
+  }
+
+  static std::vector<std::string> processes_mentioning(const std::string& needle) {
+    std::vector<std::string> found;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+      const std::string pid = entry.path().filename();
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+      std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+      if (cmdline.find(needle) == std::string::npos) continue;
+      for (auto& c : cmdline)
+        if (c == '\0') c = ' ';
+      found.push_back(pid + ": " + cmdline);
+    }
+    return found;
+  }
+
+  void dump_logs() {
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      if (entry.path().extension() != ".log") continue;
+      std::ifstream in(entry.path());
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      if (text.size() > 6000) text = "…" + text.substr(text.size() - 6000);
+      std::cerr << "---- " << entry.path().filename().string() << " ----\n" << text << "\n";
+    }
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Server> server_;
+  uint16_t port_ = 0;
+  std::string admin_token_;
+};
+
+// Issue 4 items 1, 2, 4 and 5: alice's Python notebook through the gateway, her file in her
+// volume, others refused, and the notebook still there after a stop and start.
+TEST_F(JupyterEndToEnd, PythonWorkspaceThroughTheGateway) {
+  Steps step;
+  step("users and launch");
+  ASSERT_NO_FATAL_FAILURE(add_users());
+  const std::string alice_token = alice_launches("jupyter-python", "py");
+  ASSERT_FALSE(alice_token.empty());
+
+  step("wait until running");
+  json::value w = wait_for_phase("alice", "py", "running");
+  ASSERT_EQ(str(w, "phase"), "running") << json::serialize(w);
+  const std::string host = host_of(w);
+  EXPECT_EQ(host, "alice-py.localhost");
+
+  step("sign in on the workspace host");
+  Browser alice = open_workspace(port_, host, "alice", kAlicePassword);
+  ASSERT_FALSE(alice.ws_cookie.empty());
+
+  step("contents");
+  auto contents = alice.get("/api/contents");
+  ASSERT_EQ(contents.result(), http::status::ok) << contents.body();
+  EXPECT_EQ(str(parse(contents.body()), "type"), "directory") << contents.body();
+
+  step("kernel over REST and WebSocket");
+  const std::string kernel = start_kernel(alice);
+  ASSERT_FALSE(kernel.empty());
+  EXPECT_EQ(execute(alice, kernel, "print(6*7)"), "42\n");
+
+  step("save a notebook");
+  json::object notebook{
+      {"type", "notebook"},
+      {"format", "json"},
+      {"content",
+       {{"cells", json::array{}}, {"metadata", json::object{}}, {"nbformat", 4},
+        {"nbformat_minor", 5}}},
+  };
+  auto saved = alice.send(http::verb::put, "/api/contents/analysis.ipynb",
+                          json::serialize(notebook));
+  EXPECT_EQ(saved.result(), http::status::created) << saved.body();
+  ASSERT_EQ(w.at("volumes").as_array().size(), 1u) << json::serialize(w);
+  const std::string volume(w.at("volumes").as_array()[0].as_string());
+  const fs::path file = dir_ / "data" / "volumes" / volume / "analysis.ipynb";
+  EXPECT_TRUE(fs::is_regular_file(file)) << file << " is not in alice's volume";
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0) {
+    EXPECT_NE(st.st_uid, 0u) << "the notebook was written as root, not as alice's account";
+  }
+
+  step("others are refused");
+  Browser bob = {.port = port_, .host = host};
+  bob.ws_cookie = sign_in(port_, "bob", kBobPassword, host);
+  ASSERT_FALSE(bob.ws_cookie.empty());
+  auto denied = bob.get("/api/contents");
+  EXPECT_EQ(denied.result(), http::status::forbidden) << denied.body();
+  auto anonymous = request(port_, host, http::verb::get, "/tree");
+  EXPECT_EQ(anonymous.result(), http::status::found) << anonymous.body();
+  EXPECT_EQ(anonymous[http::field::location],
+            "http://localhost:" + std::to_string(port_) + "/login?rd=" +
+                url_encode("http://" + host + ":" + std::to_string(port_) + "/tree"));
+  auto script = request(port_, host, http::verb::get, "/api/contents",
+                        {{"Accept", "application/json"}});
+  EXPECT_EQ(script.result(), http::status::unauthorized) << script.body();
+  auto with_token = request(port_, host, http::verb::get, "/api/contents",
+                            {{"Authorization", "Bearer " + alice_token}});
+  EXPECT_EQ(with_token.result(), http::status::ok) << "alice's API token opens her workspace too";
+
+  step("stop");
+  auto stop = api(http::verb::post, "/api/v1/workspaces/alice/py/stop", {}, alice_token);
+  ASSERT_EQ(stop.result(), http::status::ok) << stop.body();
+  w = wait_for_phase("alice", "py", "stopped");
+  ASSERT_EQ(str(w, "phase"), "stopped") << json::serialize(w);
+  auto while_stopped = alice.get("/api/contents");
+  EXPECT_EQ(while_stopped.result(), http::status::service_unavailable) << while_stopped.body();
+
+  step("start");
+  auto start = api(http::verb::post, "/api/v1/workspaces/alice/py/start", {}, alice_token);
+  ASSERT_EQ(start.result(), http::status::ok) << start.body();
+  w = wait_for_phase("alice", "py", "running");
+  ASSERT_EQ(str(w, "phase"), "running") << json::serialize(w);
+  auto kept = alice.get("/api/contents/analysis.ipynb");
+  EXPECT_EQ(kept.result(), http::status::ok) << kept.body();
+  EXPECT_EQ(str(parse(kept.body()), "type"), "notebook") << kept.body();
+  step("");
+}
+
+// Issue 4 item 3: the same with the R kernel (IRkernel).
+TEST_F(JupyterEndToEnd, RWorkspaceThroughTheGateway) {
+  auto envs = api(http::verb::get, "/api/v1/environments");
+  ASSERT_EQ(envs.result(), http::status::ok) << envs.body();
+  for (const auto& e : parse(envs.body()).at("items").as_array()) {
+    if (str(e, "name") == "jupyter-r" && !e.at("available").as_bool()) {
+      GTEST_SKIP() << "k4ds lists jupyter-r as unavailable here: " << str(e, "unavailable_reason");
+    }
+  }
+  Steps step;
+  step("users and launch");
+  ASSERT_NO_FATAL_FAILURE(add_users());
+  ASSERT_FALSE(alice_launches("jupyter-r", "r").empty());
+  step("wait until running");
+  json::value w = wait_for_phase("alice", "r", "running");
+  ASSERT_EQ(str(w, "phase"), "running") << json::serialize(w);
+  step("sign in, kernel, execute");
+  Browser alice = open_workspace(port_, host_of(w), "alice", kAlicePassword);
+  auto contents = alice.get("/api/contents");
+  EXPECT_EQ(contents.result(), http::status::ok) << contents.body();
+  auto specs = alice.get("/api/kernelspecs");
+  ASSERT_EQ(specs.result(), http::status::ok) << specs.body();
+  EXPECT_EQ(str(parse(specs.body()), "default"), "ir") << specs.body();
+  const std::string kernel = start_kernel(alice);
+  ASSERT_FALSE(kernel.empty());
+  EXPECT_EQ(execute(alice, kernel, "cat(6*7)"), "42");
+  step("");
+}
+
+// Issue 4 item 6: kill -9 of k4ds; a new k4ds on the same data re-adopts the running workspace
+// (its kernel is still there, so it was not restarted) and serves it through the gateway.
+TEST_F(JupyterEndToEnd, KillNineOfTheServerKeepsTheWorkspace) {
+  Steps step;
+  step("users and launch");
+  ASSERT_NO_FATAL_FAILURE(add_users());
+  ASSERT_FALSE(alice_launches("jupyter-python", "py").empty());
+  step("wait until running");
+  json::value w = wait_for_phase("alice", "py", "running");
+  ASSERT_EQ(str(w, "phase"), "running") << json::serialize(w);
+  const std::string host = host_of(w);
+  Browser before = open_workspace(port_, host, "alice", kAlicePassword);
+  const std::string kernel = start_kernel(before);
+  ASSERT_FALSE(kernel.empty());
+
+  step("kill -9 and restart");
+  const pid_t old_pid = server_->pid();
+  server_->kill_hard();
+  EXPECT_NE(::kill(old_pid, 0), 0) << "the old server is still alive";
+  start_server("restarted.log");
+  ASSERT_NE(port_, 0) << "k4ds did not come back on its data dir; it printed:\n"
+                      << server_->startup_output();
+
+  step("re-adopted and served");
+  w = wait_for_phase("alice", "py", "running", 30s);
+  EXPECT_EQ(str(w, "phase"), "running") << json::serialize(w);
+  Browser after = open_workspace(port_, host, "alice", kAlicePassword);
+  auto contents = after.get("/api/contents");
+  EXPECT_EQ(contents.result(), http::status::ok) << contents.body();
+  auto kernels = after.get("/api/kernels");
+  ASSERT_EQ(kernels.result(), http::status::ok) << kernels.body();
+  bool still_there = false;
+  for (const auto& k : parse(kernels.body()).as_array()) still_there |= str(k, "id") == kernel;
+  EXPECT_TRUE(still_there) << "kernel " << kernel << " is gone, so Jupyter was restarted: "
+                           << kernels.body();
+  EXPECT_EQ(execute(after, kernel, "print(6*7)"), "42\n");
+  step("");
+}
+
+}  // namespace
