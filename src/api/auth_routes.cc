@@ -10,18 +10,6 @@ namespace k4ds::api {
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
-namespace {
-
-std::string session_cookie(std::string_view value, int64_t max_age_seconds, bool secure) {
-  std::string cookie = std::string(kSessionCookie) + "=" + std::string(value) +
-                       "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
-                       std::to_string(max_age_seconds);
-  if (secure) cookie += "; Secure";
-  return cookie;
-}
-
-}  // namespace
-
 Reply handle_healthz(ApiCore&, ApiCall& call) { return ok_json(call, json::object{{"status", "ok"}}); }
 
 Reply handle_openapi(ApiCore&, ApiCall& call) {

@@ -1,5 +1,7 @@
 #include "api/http_util.h"
 
+#include "api/api_handler.h"
+
 #include <boost/beast/http/field.hpp>
 #include <boost/json.hpp>
 
@@ -86,8 +88,15 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-std::string cookie_value(const HttpRequest& request, std::string_view name) {
-  auto [begin, end] = request.equal_range(http::field::cookie);
+std::string session_cookie(std::string_view value, int64_t max_age_seconds, bool secure) {
+  std::string cookie = std::string(kSessionCookie) + "=" + std::string(value) +
+                       "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age_seconds);
+  if (secure) cookie += "; Secure";
+  return cookie;
+}
+
+std::string cookie_value(const http::fields& fields, std::string_view name) {
+  auto [begin, end] = fields.equal_range(http::field::cookie);
   for (auto it = begin; it != end; ++it) {
     std::string_view header = it->value();
     while (!header.empty()) {

@@ -2,6 +2,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include "api/http_util.h"
 #include "gateway/pages.h"
 
 namespace k4ds {
@@ -10,17 +11,6 @@ namespace http = boost::beast::http;
 
 namespace {
 
-std::string cookie_value(std::string_view header, std::string_view name) {
-  while (!header.empty()) {
-    auto semi = header.find(';');
-    std::string_view pair = header.substr(0, semi);
-    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    auto eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
-  }
-  return {};
-}
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -82,7 +72,7 @@ HttpResponse ForwardAuth::decide(const HttpRequest& request, Flavour flavour, co
   if (auto auth = request[http::field::authorization]; auth.starts_with("Bearer ")) {
     credential.kind = Credential::Kind::token;
     credential.secret = std::string(auth.substr(7));
-  } else if (auto value = cookie_value(request[http::field::cookie], kWorkspaceCookie); !value.empty()) {
+  } else if (auto value = api::cookie_value(request, kWorkspaceCookie); !value.empty()) {
     credential.kind = Credential::Kind::workspace_cookie;
     credential.secret = std::move(value);
   }

@@ -13,6 +13,7 @@
 #include <list>
 #include <mutex>
 
+#include "api/http_util.h"
 #include "common/logging.h"
 #include "gateway/pages.h"
 
@@ -35,18 +36,6 @@ struct LiveConnection {
   bool alive = true;  // touched only on `executor`
 };
 
-std::string cookie_value(std::string_view cookie_header, std::string_view name) {
-  // Cookie: a=1; b=2 — the first cookie with that exact name.
-  while (!cookie_header.empty()) {
-    auto semi = cookie_header.find(';');
-    std::string_view pair = cookie_header.substr(0, semi);
-    cookie_header = semi == std::string_view::npos ? std::string_view() : cookie_header.substr(semi + 1);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    auto eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
-  }
-  return {};
-}
 
 bool is_upgrade_request(const http::fields& fields) {
   if (fields[http::field::upgrade].empty()) return false;
@@ -268,7 +257,7 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
   if (auto auth = head[http::field::authorization]; auth.starts_with("Bearer ")) {
     credential.kind = Credential::Kind::token;
     credential.secret = std::string(auth.substr(7));
-  } else if (auto value = cookie_value(head[http::field::cookie], kWorkspaceCookie); !value.empty()) {
+  } else if (auto value = api::cookie_value(head, kWorkspaceCookie); !value.empty()) {
     credential.kind = Credential::Kind::workspace_cookie;
     credential.secret = std::move(value);
   }

@@ -2,6 +2,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include "api/http_util.h"
 #include "gateway/host.h"
 #include "gateway/pages.h"
 
@@ -56,18 +57,6 @@ std::string_view query_of(std::string_view target) {
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
-std::string cookie_from(const HttpRequest& request, std::string_view name) {
-  std::string_view header = request[http::field::cookie];
-  while (!header.empty()) {
-    auto semi = header.find(';');
-    std::string_view pair = header.substr(0, semi);
-    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    auto eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -90,7 +79,7 @@ HttpResponse LoginFlow::handle(const HttpRequest& request, const RequestContext&
   }
   if (path == "/_k4ds/authorize") return authorize(request, context, rd);
   // GET /login: someone already signed in on the portal goes straight on.
-  std::string session = cookie_from(request, kPortalCookie);
+  std::string session = api::cookie_value(request, kPortalCookie);
   if (!session.empty() && auth_.authenticate_session(session)) return authorize(request, context, rd);
   return show_form(rd, "", http::status::ok);
 }
@@ -122,17 +111,14 @@ HttpResponse LoginFlow::submit(const HttpRequest& request, const RequestContext&
     return res;
   }
   HttpResponse res = redirect_to("/_k4ds/authorize?rd=" + url_encode(rd), http::status::see_other);
-  std::string cookie = std::string(kPortalCookie) + "=" + login->cookie_value +
-                       "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
-                       std::to_string(options_.session_ttl.count());
-  if (context.secure) cookie += "; Secure";
-  res.set(http::field::set_cookie, cookie);
+  res.set(http::field::set_cookie,
+          api::session_cookie(login->cookie_value, options_.session_ttl.count(), context.secure));
   return res;
 }
 
 HttpResponse LoginFlow::authorize(const HttpRequest& request, const RequestContext& context,
                                   std::string_view rd) {
-  std::string session = cookie_from(request, kPortalCookie);
+  std::string session = api::cookie_value(request, kPortalCookie);
   auto principal = session.empty() ? Result<Principal>(unauthenticated("no session"))
                                    : auth_.authenticate_session(session);
   if (!principal) return redirect_to("/login?rd=" + url_encode(rd));
