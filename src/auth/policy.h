@@ -30,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/generation_cache.h"
 #include "model/model.h"
 
 namespace k4ds {
@@ -64,41 +65,7 @@ struct Decision {
 
 Decision decide_access(const AccessRequest& request);
 
-class PolicyCache {
- public:
-  explicit PolicyCache(std::size_t max_entries = 100'000);
-
-  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
-  // Drops every cached decision (lazily: old entries are simply never returned).
-  void invalidate_all() { generation_.fetch_add(1, std::memory_order_acq_rel); }
-
-  std::optional<Decision> get(std::string_view session_hash, std::string_view workspace_id) const;
-  // Stores the decision unless the generation moved since `generation_read` was taken.
-  void put(std::string_view session_hash, std::string_view workspace_id, Decision decision,
-           uint64_t generation_read);
-  std::size_t size() const;
-
- private:
-  struct Entry {
-    Decision decision;
-    uint64_t generation = 0;
-  };
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  struct Shard {
-    mutable std::mutex mutex;
-    std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries;
-    uint64_t swept_generation = 0;  // stale entries were last removed at this generation
-  };
-  static constexpr std::size_t kShards = 16;
-
-  Shard& shard_for(std::string_view key) const;
-
-  std::size_t max_per_shard_;
-  std::atomic<uint64_t> generation_{1};
-  std::unique_ptr<Shard[]> shards_;
-};
+// Decisions cached per (session, workspace); see common/generation_cache.h.
+using PolicyCache = GenerationCache<Decision>;
 
 }  // namespace k4ds

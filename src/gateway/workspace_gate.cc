@@ -5,7 +5,6 @@
 namespace k4ds {
 namespace {
 
-constexpr std::size_t kMaxCachedVerdicts = 200'000;
 constexpr std::size_t kMaxPendingCodes = 100'000;
 
 std::string host_bound_hash(const std::string& host, const std::string& secret) {
@@ -26,36 +25,20 @@ std::string Credential::key() const {
 WorkspaceGate::WorkspaceGate(Store& store, Authenticator& auth, Services services)
     : store_(store), auth_(auth), services_(std::move(services)) {}
 
-void WorkspaceGate::invalidate() {
-  std::lock_guard lock(mutex_);
-  ++generation_;
-  cache_.clear();
-}
+void WorkspaceGate::invalidate() { cache_.invalidate_all(); }
 
 std::optional<GateVerdict> WorkspaceGate::cached(const Credential& credential, const Route& route) {
   if (credential.kind == Credential::Kind::none) return std::nullopt;
-  std::string key = credential.key() + "\n" + route.workspace_id;
-  std::lock_guard lock(mutex_);
-  auto it = cache_.find(key);
-  if (it == cache_.end() || it->second.generation != generation_) return std::nullopt;
-  return it->second.verdict;
+  return cache_.get(credential.key(), route.workspace_id);
 }
 
 GateVerdict WorkspaceGate::check(const Credential& credential, const Route& route) {
   if (auto hit = cached(credential, route)) return *hit;
-  uint64_t generation;
-  {
-    std::lock_guard lock(mutex_);
-    generation = generation_;
-  }
+  const uint64_t generation = cache_.generation();
   GateVerdict verdict = decide(credential, route);
+  // put() keeps it only if no change arrived while we decided.
   if (credential.kind != Credential::Kind::none) {
-    std::lock_guard lock(mutex_);
-    // A change that arrived while we decided makes this verdict stale: don't keep it.
-    if (generation == generation_) {
-      if (cache_.size() >= kMaxCachedVerdicts) cache_.clear();
-      cache_[credential.key() + "\n" + route.workspace_id] = CacheEntry{verdict, generation};
-    }
+    cache_.put(credential.key(), route.workspace_id, verdict, generation);
   }
   return verdict;
 }
@@ -125,7 +108,7 @@ GateVerdict WorkspaceGate::decide(const Credential& credential, const Route& rou
 std::string WorkspaceGate::issue_code(const std::string& user, const std::string& host) {
   std::string code = random_token(*services_.random, 32);
   TimePoint now = services_.clock->now();
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(codes_mutex_);
   if (codes_.size() >= kMaxPendingCodes) {
     std::erase_if(codes_, [&](const auto& entry) { return entry.second.expires <= now; });
   }
@@ -137,7 +120,7 @@ Result<std::string> WorkspaceGate::redeem_code(const std::string& code, const st
                                                const std::string& client_address) {
   Code entry;
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(codes_mutex_);
     auto it = codes_.find(sha256_hex(code));
     if (it == codes_.end()) {
       return unauthenticated("this sign-in link was already used or is unknown; open the workspace again");

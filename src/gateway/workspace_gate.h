@@ -29,6 +29,7 @@
 
 #include "auth/authenticator.h"
 #include "auth/policy.h"
+#include "common/generation_cache.h"
 #include "common/services.h"
 #include "gateway/route_table.h"
 #include "store/store.h"
@@ -81,20 +82,15 @@ class WorkspaceGate {
     std::string host;
     TimePoint expires;
   };
-  struct CacheEntry {
-    GateVerdict verdict;
-    uint64_t generation;
-  };
 
   GateVerdict decide(const Credential& credential, const Route& route);
 
   Store& store_;
   Authenticator& auth_;
   Services services_;
-  std::mutex mutex_;
-  uint64_t generation_ = 1;
-  std::unordered_map<std::string, CacheEntry> cache_;  // key: credential key + "\n" + workspace id
-  std::unordered_map<std::string, Code> codes_;        // key: sha256 of the code
+  GenerationCache<GateVerdict> cache_{200'000};
+  std::mutex codes_mutex_;
+  std::unordered_map<std::string, Code> codes_;  // key: sha256 of the code
 };
 
 }  // namespace k4ds
