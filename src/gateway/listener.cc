@@ -113,6 +113,10 @@ awaitable<void> Listener::Impl::accept_loop() {
       log->warn("accept failed: {}", ec.message());
       continue;
     }
+    // Headers and bodies go out in separate writes; without TCP_NODELAY the kernel would hold
+    // the second one back until the client's delayed ACK (~40 ms per response).
+    boost::system::error_code nodelay_ec;
+    socket.set_option(tcp::no_delay(true), nodelay_ec);
     auto executor = socket.get_executor();
     asio::co_spawn(executor, serve(std::move(socket)), [this](std::exception_ptr e) {
       if (!e) return;
