@@ -46,7 +46,7 @@ cleanup() {
     api --max-time 5 -o /dev/null -X DELETE "$portal/api/v1/workspaces/admin/bench" 2>/dev/null
     for _ in $(seq 100); do
       [ -f "$work/data/state/$ws_id/child.pid" ] || break
-      kill -0 "$(tr -dc 0-9 <"$work/data/state/$ws_id/child.pid" 2>/dev/null)" 2>/dev/null || break
+      kill -0 "$(tr -dc 0-9 2>/dev/null <"$work/data/state/$ws_id/child.pid")" 2>/dev/null || break
       sleep 0.1
     done
   fi

@@ -91,7 +91,7 @@ k4ds_wait_gone() {  # until no workspace is listed and no notebook process k4ds 
     local left=0
     [ "$(k4ds_api --max-time 2 "$portal/api/v1/workspaces" | jq '.items | length')" = 0 ] || left=1
     for f in "$work"/k4ds/state/*/child.pid; do
-      [ -f "$f" ] && kill -0 "$(tr -dc 0-9 <"$f")" 2>/dev/null && left=1
+      [ -f "$f" ] && kill -0 "$(tr -dc 0-9 2>/dev/null <"$f")" 2>/dev/null && left=1
     done
     [ $left = 0 ] && return 0
     sleep 0.1
