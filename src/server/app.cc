@@ -24,15 +24,16 @@ namespace {
 
 constexpr const char* kAdminName = "admin";
 
-// Makes the data dir (0700: it holds the database and every user's files).
+// Makes the data dir (0700 when new: it holds the database and every user's files). An existing
+// one keeps its mode: the local runtime adds o+x so per-user accounts can reach their volumes.
 Status prepare_data_dir(const std::string& dir) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  bool created = std::filesystem::create_directories(dir, ec);
   if (ec) {
     return unavailable("cannot create the data directory " + dir + ": " + ec.message() +
                        "; choose another with --data-dir or K4DS_DATA_DIR");
   }
-  ::chmod(dir.c_str(), 0700);
+  if (created) ::chmod(dir.c_str(), 0700);
   if (::access(dir.c_str(), W_OK) != 0) {
     return unavailable("the data directory " + dir + " is not writable; choose another with --data-dir");
   }
@@ -96,6 +97,7 @@ class RuntimeLogSource final : public LogSource {
 };
 
 int serve(const Config& config, ServeMode mode) {
+  ::umask(077);  // everything k4ds creates is private unless it says otherwise (make_dir modes)
   setup_logging();
   auto log = component_logger("server");
   auto fail = [](const Status& s) {

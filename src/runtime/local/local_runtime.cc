@@ -84,7 +84,15 @@ Status own_dir(const std::string& path, int mode, bool chown_it, uid_t uid, gid_
 LocalRuntime::LocalRuntime(LocalRuntimeOptions options)
     : options_(std::move(options)),
       cgroups_(options_.cgroups ? *options_.cgroups : Cgroups::detect()),
-      as_root_(::geteuid() == 0) {}
+      as_root_(::geteuid() == 0) {
+  // Re-adopted workspaces run as their own accounts and must still reach their volumes after a
+  // restart, whatever mode the data dir was left in (launch() checks this too).
+  struct stat st{};
+  if (as_root_ && options_.user_accounts && ::stat(options_.data_dir.c_str(), &st) == 0 &&
+      (st.st_mode & S_IXOTH) == 0) {
+    ::chmod(options_.data_dir.c_str(), (st.st_mode & 07777) | S_IXOTH);
+  }
+}
 
 std::string LocalRuntime::capabilities() const {
   std::string text = "runtime: local processes under " + options_.data_dir + "\n";

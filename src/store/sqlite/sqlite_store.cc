@@ -3,6 +3,10 @@
 // of reader connections so reads see a snapshot and never wait for a writer.
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -145,6 +149,15 @@ Result<std::unique_ptr<Store>> open_sqlite_store_at_version(const std::string& p
     return invalid_argument("schema version " + std::to_string(version) +
                             " is not between 1 and " + std::to_string(kLatestSchemaVersion));
   }
+  // The database holds password and token hashes: only this server's user may read it, whatever
+  // the umask and whoever else can traverse the data dir. SQLite gives the -wal and -shm files
+  // the database file's mode.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::fchmod(fd, 0600);
+    ::close(fd);
+  }
+  for (const char* suffix : {"-wal", "-shm"}) ::chmod((path + suffix).c_str(), 0600);
   Result<std::unique_ptr<Connection>> writer = Connection::open(path, /*read_only=*/false);
   if (!writer) return writer.status();
   K4DS_RETURN_IF_ERROR(migrate(**writer, version));
