@@ -60,6 +60,15 @@ std::string str(const json::value& v, const char* key) {
   return field && field->is_string() ? std::string(field->as_string()) : std::string();
 }
 
+// The "items" of a list response; none (and a failure) if the body is not one.
+json::array items(const json::value& list) {
+  const auto* o = list.if_object();
+  const auto* a = o ? o->if_contains("items") : nullptr;
+  if (a && a->is_array()) return a->as_array();
+  ADD_FAILURE() << "not a list: " << json::serialize(list);
+  return {};
+}
+
 std::string url_encode(const std::string& s) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;
@@ -192,13 +201,35 @@ std::string execute(const Browser& b, const std::string& kernel_id, const std::s
   boost::asio::io_context io;
   websocket::stream<boost::asio::ip::tcp::socket> ws(io);
   ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), b.port});
-  // Each read waits at most 60 s (a timed-out read leaves a Beast stream unusable, so no retry).
-  k4ds::testing::set_socket_timeout(ws.next_layer(), 60s);  // R's first cell loads IRkernel
   const std::string cookies = b.cookies();
   ws.set_option(websocket::stream_base::decorator(
       [&](websocket::request_type& req) { req.set(http::field::cookie, cookies); }));
-  ws.handshake(b.host + ":" + std::to_string(b.port),
-               "/api/kernels/" + kernel_id + "/channels?session_id=e2e-session");
+  // One deadline for the handshake and the whole execution (asio's blocking reads ignore
+  // SO_RCVTIMEO, and Jupyter's pings would keep a per-read timeout alive anyway).
+  const auto deadline = Clock::now() + 30s;
+  auto wait = [&](bool& done) {
+    io.restart();
+    io.run_until(deadline);
+    if (done) return true;
+    boost::system::error_code ignored;
+    ws.next_layer().close(ignored);  // completes the pending operation with an error
+    io.restart();
+    io.run();
+    return false;
+  };
+  boost::system::error_code ec;
+  bool done = false;
+  ws.async_handshake(b.host + ":" + std::to_string(b.port),
+                     "/api/kernels/" + kernel_id + "/channels?session_id=e2e-session",
+                     [&](boost::system::error_code e) {
+                       ec = e;
+                       done = true;
+                     });
+  const bool in_time = wait(done);
+  if (!in_time || ec) {
+    ADD_FAILURE() << "kernel WebSocket handshake: " << (in_time ? ec.message() : "no answer in 30 s");
+    return {};
+  }
 
   const std::string msg_id = "e2e-" + std::to_string(Clock::now().time_since_epoch().count());
   json::object msg{
@@ -226,8 +257,16 @@ std::string execute(const Browser& b, const std::string& kernel_id, const std::s
   std::string printed;
   for (;;) {
     boost::beast::flat_buffer buffer;
-    boost::system::error_code ec;
-    ws.read(buffer, ec);
+    done = false;
+    ws.async_read(buffer, [&](boost::system::error_code e, std::size_t) {
+      ec = e;
+      done = true;
+    });
+    if (!wait(done)) {
+      ADD_FAILURE() << "the kernel did not finish `" << code << "` within 30 s; printed so far: "
+                    << printed;
+      return printed;
+    }
     if (ec) {
       ADD_FAILURE() << "kernel WebSocket: " << ec.message() << "; printed so far: " << printed;
       break;
@@ -242,8 +281,9 @@ std::string execute(const Browser& b, const std::string& kernel_id, const std::s
     if (type == "error") ADD_FAILURE() << "the kernel raised: " << json::serialize(content);
     if (type == "status" && str(content, "execution_state") == "idle") break;
   }
-  boost::system::error_code ignored;
-  ws.close(websocket::close_code::normal, ignored);
+  done = false;
+  ws.async_close(websocket::close_code::normal, [&](boost::system::error_code) { done = true; });
+  wait(done);
   return printed;
 }
 
@@ -267,8 +307,8 @@ class JupyterEndToEnd : public ::testing::Test {
     // running), wait until they are gone, then stop the server.
     if (!server_ || !server_->running()) start_server("cleanup.log");
     if (port_ != 0 && !admin_token_.empty()) {
-      auto list = api(http::verb::get, "/api/v1/workspaces?all=true");
-      for (const auto& w : parse(list.body()).at("items").as_array()) {
+      const json::value list = parse(api(http::verb::get, "/api/v1/workspaces?all=true").body());
+      for (const auto& w : items(list)) {
         auto del = api(http::verb::delete_,
                        "/api/v1/workspaces/" + str(w, "owner") + "/" + str(w, "name"));
         EXPECT_EQ(del.result(), http::status::no_content) << del.body();
@@ -277,7 +317,7 @@ class JupyterEndToEnd : public ::testing::Test {
       std::size_t left = 1;
       while (Clock::now() < deadline) {
         auto now = api(http::verb::get, "/api/v1/workspaces?all=true");
-        left = parse(now.body()).at("items").as_array().size();
+        left = items(parse(now.body())).size();
         if (left == 0) break;
         std::this_thread::sleep_for(250ms);
       }
@@ -501,7 +541,8 @@ TEST_F(JupyterEndToEnd, PythonWorkspaceThroughTheGateway) {
 TEST_F(JupyterEndToEnd, RWorkspaceThroughTheGateway) {
   auto envs = api(http::verb::get, "/api/v1/environments");
   ASSERT_EQ(envs.result(), http::status::ok) << envs.body();
-  for (const auto& e : parse(envs.body()).at("items").as_array()) {
+  const json::value catalog = parse(envs.body());
+  for (const auto& e : items(catalog)) {
     if (str(e, "name") == "jupyter-r" && !e.at("available").as_bool()) {
       GTEST_SKIP() << "k4ds lists jupyter-r as unavailable here: " << str(e, "unavailable_reason");
     }
@@ -550,17 +591,27 @@ TEST_F(JupyterEndToEnd, KillNineOfTheServerKeepsTheWorkspace) {
                       << server_->startup_output();
 
   step("re-adopted and served");
+  // The volumes live under the data dir, and the workspace runs as alice's account: the data
+  // dir must stay traversable for it after a restart, or Jupyter answers 404 for everything.
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ / "data").c_str(), &st), 0);
+  EXPECT_NE(st.st_mode & S_IXOTH, 0u)
+      << "the restarted k4ds left the data dir mode " << std::oct << (st.st_mode & 07777)
+      << ", so the re-adopted workspace's account cannot reach its volume";
   w = wait_for_phase("alice", "py", "running", 30s);
   EXPECT_EQ(str(w, "phase"), "running") << json::serialize(w);
   Browser after = open_workspace(port_, host, "alice", kAlicePassword);
+  step("contents and kernels after the restart");
   auto contents = after.get("/api/contents");
   EXPECT_EQ(contents.result(), http::status::ok) << contents.body();
   auto kernels = after.get("/api/kernels");
   ASSERT_EQ(kernels.result(), http::status::ok) << kernels.body();
   bool still_there = false;
-  for (const auto& k : parse(kernels.body()).as_array()) still_there |= str(k, "id") == kernel;
+  const json::value listed = parse(kernels.body());
+  for (const auto& k : listed.as_array()) still_there |= str(k, "id") == kernel;
   EXPECT_TRUE(still_there) << "kernel " << kernel << " is gone, so Jupyter was restarted: "
                            << kernels.body();
+  step("the old kernel still runs code");
   EXPECT_EQ(execute(after, kernel, "print(6*7)"), "42\n");
   step("");
 }
