@@ -104,14 +104,9 @@ class WorkspaceWatch {
 Reply handle_watch_workspace(ApiCore& core, ApiCall& call) {
   Result<int64_t> after = parse_after_seq(call);
   if (!after) return fail(call, after.status());
-  Workspace found;
-  Status s = core.store.read([&](Tx& tx) -> Status {
-    Result<Workspace> ws = visible_workspace(tx, call);
-    if (!ws) return ws.status();
-    found = std::move(ws).value();
-    return ok_status();
-  });
-  if (!s.ok()) return fail(call, s);
+  Result<Workspace> visible = read_value(core.store, [&](Tx& tx) { return visible_workspace(tx, call); });
+  if (!visible) return fail(call, visible.status());
+  Workspace found = std::move(visible).value();
 
   auto watch = std::make_shared<WorkspaceWatch>(core, std::move(found), *after, call.context.secure);
   StreamReply reply;

@@ -211,14 +211,9 @@ Reply handle_create_workspace(ApiCore& core, ApiCall& call) {
 }
 
 Reply handle_get_workspace(ApiCore& core, ApiCall& call) {
-  Workspace found;
-  Status s = core.store.read([&](Tx& tx) -> Status {
-    Result<Workspace> ws = visible_workspace(tx, call);
-    if (!ws) return ws.status();
-    found = std::move(ws).value();
-    return ok_status();
-  });
-  if (!s.ok()) return fail(call, s);
+  Result<Workspace> visible = read_value(core.store, [&](Tx& tx) { return visible_workspace(tx, call); });
+  if (!visible) return fail(call, visible.status());
+  Workspace found = std::move(visible).value();
   return workspace_reply(core, call, found);
 }
 
@@ -261,14 +256,9 @@ Reply handle_list_events(ApiCore& core, ApiCall& call) {
 Reply handle_workspace_logs(ApiCore& core, ApiCall& call) {
   std::optional<bool> follow = parse_bool(call.query_value("follow").value_or("false"));
   if (!follow) return fail(call, invalid_argument("query parameter \"follow\" must be true or false"));
-  Workspace found;
-  Status s = core.store.read([&](Tx& tx) -> Status {
-    Result<Workspace> ws = visible_workspace(tx, call);
-    if (!ws) return ws.status();
-    found = std::move(ws).value();
-    return ok_status();
-  });
-  if (!s.ok()) return fail(call, s);
+  Result<Workspace> visible = read_value(core.store, [&](Tx& tx) { return visible_workspace(tx, call); });
+  if (!visible) return fail(call, visible.status());
+  Workspace found = std::move(visible).value();
   if (!core.options.logs) {
     return fail(call, failed_precondition("this workspace has no logs yet: it has never run (no "
                                           "runtime is configured on this server)"));

@@ -34,14 +34,9 @@ void Controller::stop() {
 
 Result<int> Controller::reconcile_once() {
   if (runtime_impl_ != nullptr) return reconcile_with_runtime();
-  std::vector<Workspace> workspaces;
-  Status read = store_.read([&](Tx& tx) -> Status {
-    auto listed = tx.list_workspaces({});
-    if (!listed) return listed.status();
-    workspaces = std::move(listed.value());
-    return ok_status();
-  });
-  if (!read.ok()) return read;
+  auto listed = read_value(store_, [](Tx& tx) { return tx.list_workspaces({}); });
+  if (!listed) return listed.status();
+  std::vector<Workspace> workspaces = std::move(listed).value();
 
   int changed = 0;
   for (const Workspace& seen : workspaces) {

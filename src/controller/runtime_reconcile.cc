@@ -11,14 +11,9 @@ Result<int> Controller::reconcile_with_runtime() {
   // Observe first: anything started after this comes from this very pass.
   auto observed = runtime_impl_->observe();
   if (!observed) return observed.status();
-  std::vector<Workspace> workspaces;
-  Status read = store_.read([&](Tx& tx) -> Status {
-    auto listed = tx.list_workspaces({});
-    if (!listed) return listed.status();
-    workspaces = std::move(listed.value());
-    return ok_status();
-  });
-  if (!read.ok()) return read;
+  auto listed = read_value(store_, [](Tx& tx) { return tx.list_workspaces({}); });
+  if (!listed) return listed.status();
+  std::vector<Workspace> workspaces = std::move(listed).value();
   std::shared_ptr<const Catalog> catalog = catalog_ ? catalog_() : nullptr;
   std::map<std::string, const ObservedWorkspace*> by_id;
   for (const auto& o : *observed) by_id[o.workspace_id] = &o;

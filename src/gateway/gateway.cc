@@ -89,18 +89,12 @@ struct Gateway::Impl {
   }
 
   void load_all_routes() {
-    std::vector<Workspace> all;
-    Status s = store.read([&](Tx& tx) -> Status {
-      auto listed = tx.list_workspaces({});
-      if (!listed) return listed.status();
-      all = std::move(listed.value());
-      return ok_status();
-    });
-    if (!s.ok()) {
-      log->warn("cannot read workspaces for routing: {}", s.to_string());
+    auto all = read_value(store, [](Tx& tx) { return tx.list_workspaces({}); });
+    if (!all) {
+      log->warn("cannot read workspaces for routing: {}", all.status().to_string());
       return;
     }
-    routes.store(std::make_shared<const RouteTable>(all));
+    routes.store(std::make_shared<const RouteTable>(*all));
   }
 
   void refresh() {
@@ -108,17 +102,12 @@ struct Gateway::Impl {
     bool routes_dirty = false;
     bool policy_dirty = false;
     for (;;) {
-      std::vector<Change> changes;
-      Status s = store.read([&](Tx& tx) -> Status {
-        auto listed = tx.list_changes(seen_revision, 5000);
-        if (!listed) return listed.status();
-        changes = std::move(listed.value());
-        return ok_status();
-      });
-      if (!s.ok()) {
-        log->warn("cannot read the change feed: {}", s.to_string());
+      auto listed = read_value(store, [&](Tx& tx) { return tx.list_changes(seen_revision, 5000); });
+      if (!listed) {
+        log->warn("cannot read the change feed: {}", listed.status().to_string());
         return;
       }
+      const std::vector<Change>& changes = *listed;
       for (const Change& c : changes) {
         seen_revision = c.revision;
         switch (c.kind) {

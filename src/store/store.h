@@ -168,6 +168,20 @@ class Store {
   virtual int64_t wait_for_change(int64_t after, std::chrono::milliseconds timeout) = 0;
 };
 
+// Runs fn (Tx& → Result<T>) in one read transaction and returns its result: the common case of
+// reading one value out of the store.
+//   Result<Workspace> ws = read_value(store, [&](Tx& tx) { return tx.get_workspace(id); });
+template <class F>
+auto read_value(Store& store, F&& fn) -> decltype(fn(std::declval<Tx&>())) {
+  std::optional<decltype(fn(std::declval<Tx&>()))> out;
+  Status s = store.read([&](Tx& tx) -> Status {
+    out.emplace(fn(tx));
+    return out->status();
+  });
+  if (!s.ok()) return s;
+  return std::move(*out);
+}
+
 // Opens (creating if needed) the SQLite store at path and applies pending migrations.
 // Errors are Code::unavailable (cannot open), Code::failed_precondition (schema newer than
 // this binary).
