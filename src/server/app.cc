@@ -124,7 +124,7 @@ int serve(const Config& config, ServeMode mode) {
   auto catalog = std::make_shared<const Catalog>(std::move(catalog_value));
 
   LocalRuntime runtime(LocalRuntimeOptions{.data_dir = config.data_dir});
-  log->info("runtime: {}", runtime.capabilities());
+  log->info("{}", runtime.capabilities());
 
   Gateway gateway(*store, *auth, services,
                   GatewayOptions{.domain = config.domain,
