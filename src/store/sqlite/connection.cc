@@ -170,6 +170,16 @@ std::string Stmt::text_at(int col) const {
                      static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
 }
 
+Result<std::vector<std::string>> Stmt::text_column() {
+  std::vector<std::string> out;
+  for (;;) {
+    Result<bool> row = step();
+    if (!row) return row.status();
+    if (!*row) return out;
+    out.push_back(text_at(0));
+  }
+}
+
 int64_t Stmt::int64_at(int col) const { return sqlite3_column_int64(stmt_, col); }
 
 }  // namespace k4ds::sqlite

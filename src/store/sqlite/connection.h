@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 #include <string_view>
 #include <unordered_map>
 
@@ -84,6 +85,8 @@ class Stmt {
   int changes() const;
 
   std::string text_at(int col) const;
+  // Steps to the end, collecting the first column of every row as text.
+  Result<std::vector<std::string>> text_column();
   int64_t int64_at(int col) const;
   bool flag_at(int col) const { return int64_at(col) != 0; }
 

@@ -110,13 +110,7 @@ Status SqliteTx::delete_user(std::string_view name) {
 Result<std::vector<std::string>> SqliteTx::group_members(std::string_view name) {
   Stmt st(conn_, "SELECT member FROM group_members WHERE group_name = ? ORDER BY member");
   st.text(name);
-  std::vector<std::string> out;
-  for (;;) {
-    Result<bool> row = st.step();
-    if (!row) return row.status();
-    if (!*row) return out;
-    out.push_back(st.text_at(0));
-  }
+  return st.text_column();
 }
 
 Status SqliteTx::write_group_members(const Group& group) {

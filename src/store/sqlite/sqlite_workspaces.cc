@@ -50,13 +50,7 @@ Result<std::vector<std::string>> SqliteTx::workspace_volumes(std::string_view id
   Stmt st(conn_,
           "SELECT volume_id FROM workspace_volumes WHERE workspace_id = ? ORDER BY position");
   st.text(id);
-  std::vector<std::string> out;
-  for (;;) {
-    Result<bool> row = st.step();
-    if (!row) return row.status();
-    if (!*row) return out;
-    out.push_back(st.text_at(0));
-  }
+  return st.text_column();
 }
 
 Status SqliteTx::write_workspace_volumes(const Workspace& workspace) {
