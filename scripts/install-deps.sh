@@ -7,11 +7,17 @@ build_pkgs=(
   cmake g++ ninja-build pkg-config git
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   libyaml-cpp-dev libsqlite3-dev libssl-dev libsodium-dev
-  libspdlog-dev libfmt-dev libcli11-dev
+  libspdlog-dev libfmt-dev libcli11-dev libldap-dev
 )
+# The portal (portal/) is built with npm. A node that came from elsewhere (a newer NodeSource
+# build with its own npm) is kept: Debian's nodejs/npm are added only when a command is missing.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  build_pkgs+=(nodejs npm)
+fi
 # Workspaces: Jupyter Notebook and R with IRkernel, the environments of the default catalog.
 workspace_pkgs=(python3-notebook r-cran-irkernel)
-test_pkgs=(libgtest-dev libgmock-dev sqlite3 curl procps nginx-light "${workspace_pkgs[@]}")
+# The portal's end-to-end test drives Debian's Chromium (never a browser download).
+test_pkgs=(libgtest-dev libgmock-dev sqlite3 curl procps nginx-light chromium slapd ldap-utils "${workspace_pkgs[@]}")
 run_pkgs=(curl "${workspace_pkgs[@]}")
 # Benchmark peers (bench/): nginx, JupyterHub 3 and configurable-http-proxy, wrk, hyperfine.
 bench_pkgs=(nginx-light jupyterhub node-configurable-http-proxy wrk hyperfine)

@@ -6,16 +6,23 @@
 #include <boost/url/url_view.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <exception>
 
 #include "api/http_util.h"
+#include "api/json_encode.h"
 #include "api/routes.h"
+#include "auth/access_facts.h"
 #include "model/validation.h"
 
 namespace k4ds {
 
 namespace http = boost::beast::http;
 using namespace api;  // the dispatcher is the one place that ties the internals together
+
+boost::json::object Api::Core::workspace_object(const Workspace& workspace, bool secure) const {
+  return api::workspace_json(workspace, workspace_url(workspace, secure), options.runtime_warnings);
+}
 
 std::string Api::Core::workspace_url(const Workspace& workspace, bool secure) const {
   std::string url = secure ? "https://" : "http://";
@@ -109,6 +116,20 @@ Status validate_token_id(std::string_view id) {
   return ok_status();
 }
 
+// "user:NAME" or "group:NAME".
+Status validate_grantee(std::string_view value) {
+  if (value.starts_with("user:")) return validate_user_name(value.substr(5));
+  if (value.starts_with("group:")) return validate_group_name(value.substr(6));
+  return invalid_argument("\"" + std::string(value) + "\" names no one; write user:NAME or group:NAME");
+}
+
+Status validate_rule_id(std::string_view value) {
+  bool ok = !value.empty() && value.size() <= 32 && std::all_of(value.begin(), value.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+  return ok ? ok_status() : invalid_argument("\"" + std::string(value) + "\" is not a rule id (such as r3)");
+}
+
 Status validate_params(const std::map<std::string, std::string, std::less<>>& params) {
   for (const auto& [name, value] : params) {
     Status s;
@@ -116,6 +137,8 @@ Status validate_params(const std::map<std::string, std::string, std::less<>>& pa
     else if (name == "group") s = validate_group_name(value);
     else if (name == "name") s = validate_workspace_name(params.find("owner")->second, value);
     else if (name == "id") s = validate_token_id(value);
+    else if (name == "with") s = validate_grantee(value);
+    else if (name == "rule") s = validate_rule_id(value);
     else s = internal_error("route parameter {" + name + "} has no validator");
     if (!s.ok()) return s;
   }
@@ -184,6 +207,13 @@ Reply Api::handle(const HttpRequest& request, const RequestContext& context) {
     Result<Principal> principal = authenticate(*core_->authenticator, request);
     if (!principal) return error_reply(request, principal.status());
     call.principal = std::move(principal).value();
+    // Admin rights may also come from an access rule (e.g. every member of group platform).
+    User& user = call.principal->user;
+    if (!user.admin) {
+      Result<bool> admin = read_value(core_->store, [&](Tx& tx) { return effective_admin(tx, user); });
+      if (!admin) return error_reply(request, admin.status());
+      user.admin = *admin;
+    }
   }
   // CSRF: a cross-site form can send the cookie but not Content-Type: application/json.
   bool cookie_borne = !call.principal ? request.find(http::field::authorization) == request.end()

@@ -59,6 +59,9 @@ struct ApiOptions {
   std::size_t max_body_bytes = 1 << 20;  // JSON request bodies
   std::size_t max_log_bytes = 1 << 20;   // GET .../logs without follow
   std::shared_ptr<LogSource> logs;       // null until a runtime is configured
+  // What the runtime cannot enforce ("memory, CPU and process limits are NOT enforced: …"),
+  // shown with every workspace so users and `k4ds status` see it, never silently missing.
+  std::vector<std::string> runtime_warnings;
 };
 
 class Api {

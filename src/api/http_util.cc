@@ -133,6 +133,24 @@ std::optional<bool> parse_bool(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+
+Status check_fields(const json::object& object, std::initializer_list<std::string_view> allowed_fields,
+                    const std::string& where) {
+  for (const auto& [key, value] : object) {
+    if (std::find(allowed_fields.begin(), allowed_fields.end(), std::string_view(key)) ==
+        allowed_fields.end()) {
+      std::string allowed;
+      for (auto f : allowed_fields) allowed += (allowed.empty() ? "" : ", ") + std::string(f);
+      return invalid_argument(where + "unknown field \"" + std::string(key) + "\"; allowed: " +
+                              (allowed.empty() ? "none" : allowed));
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Result<JsonBody> JsonBody::parse(const HttpRequest& request, std::size_t max_bytes,
                                  std::initializer_list<std::string_view> allowed_fields) {
   const std::string& text = request.body();
@@ -151,16 +169,26 @@ Result<JsonBody> JsonBody::parse(const HttpRequest& request, std::size_t max_byt
   if (!body.value_.is_object()) {
     return invalid_argument("the request body must be a JSON object ({...})");
   }
-  for (const auto& [key, value] : body.value_.as_object()) {
-    if (std::find(allowed_fields.begin(), allowed_fields.end(), std::string_view(key)) ==
-        allowed_fields.end()) {
-      std::string allowed;
-      for (auto f : allowed_fields) allowed += (allowed.empty() ? "" : ", ") + std::string(f);
-      return invalid_argument("unknown field \"" + std::string(key) + "\"; allowed: " +
-                              (allowed.empty() ? "none" : allowed));
-    }
-  }
+  K4DS_RETURN_IF_ERROR(check_fields(body.value_.as_object(), allowed_fields, ""));
   return body;
+}
+
+Result<std::optional<std::vector<JsonBody>>> JsonBody::objects(
+    std::string_view name, std::initializer_list<std::string_view> allowed_fields) const {
+  const json::value* v = field(name);
+  if (!v) return std::optional<std::vector<JsonBody>>();
+  if (!v->is_array()) return invalid_argument("field \"" + std::string(name) + "\" must be a list of objects");
+  std::vector<JsonBody> out;
+  for (std::size_t i = 0; i < v->as_array().size(); ++i) {
+    const json::value& item = v->as_array()[i];
+    const std::string where = std::string(name) + "[" + std::to_string(i) + "]";
+    if (!item.is_object()) return invalid_argument(where + " must be an object ({...})");
+    K4DS_RETURN_IF_ERROR(check_fields(item.as_object(), allowed_fields, where + ": "));
+    JsonBody element;
+    element.value_ = item;
+    out.push_back(std::move(element));
+  }
+  return std::optional(std::move(out));
 }
 
 const json::value* JsonBody::field(std::string_view name) const {

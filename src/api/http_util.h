@@ -52,6 +52,9 @@ class JsonBody {
   Result<std::optional<int64_t>> integer(std::string_view field) const;
   Result<std::optional<std::vector<std::string>>> strings(std::string_view field) const;
   bool has(std::string_view field) const;
+  // A list of objects, each checked for unknown fields like the body itself ("rules[2]: …").
+  Result<std::optional<std::vector<JsonBody>>> objects(
+      std::string_view field, std::initializer_list<std::string_view> allowed_fields) const;
 
  private:
   const boost::json::value* field(std::string_view name) const;

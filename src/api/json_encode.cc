@@ -73,7 +73,8 @@ json::object size_json(const Size& size) {
           {"gpus", size.gpus}};
 }
 
-json::object workspace_json(const Workspace& ws, const std::string& url) {
+json::object workspace_json(const Workspace& ws, const std::string& url,
+                            const std::vector<std::string>& warnings) {
   return {{"id", ws.id},
           {"owner", ws.owner},
           {"name", ws.name},
@@ -86,7 +87,8 @@ json::object workspace_json(const Workspace& ws, const std::string& url) {
           {"url", url},
           {"created_at", time_json(ws.created_at)},
           {"updated_at", time_json(ws.updated_at)},
-          {"version", ws.version}};
+          {"version", ws.version},
+          {"warnings", string_array(warnings)}};
 }
 
 json::object event_json(const WorkspaceEvent& event) {

@@ -22,7 +22,8 @@ boost::json::object user_json(const User& user, const std::vector<Group>& groups
 boost::json::object group_json(const Group& group);
 boost::json::object environment_json(const Environment& environment);
 boost::json::object size_json(const Size& size);
-boost::json::object workspace_json(const Workspace& workspace, const std::string& url);
+boost::json::object workspace_json(const Workspace& workspace, const std::string& url,
+                                   const std::vector<std::string>& warnings = {});
 boost::json::object event_json(const WorkspaceEvent& event);
 boost::json::object volume_json(const Volume& volume);
 // With `secret` set, the object also carries "token" (shown once, at creation).

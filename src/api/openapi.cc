@@ -50,6 +50,29 @@ json::object user_properties() {
           {"updated_at", time_type()},     {"version", type("integer")}};
 }
 
+// An access rule; `stored` adds what the server fills in (position, summary).
+json::object rule_properties(bool stored) {
+  json::object p{{"id", type("string")},
+                 {"effect", enumeration({"allow", "deny"})},
+                 {"action", enumeration({"launch", "access", "admin"})},
+                 {"who", strings()},
+                 {"environments", strings()},
+                 {"sizes", strings()},
+                 {"owners", strings()},
+                 {"description", type("string")}};
+  if (stored) {
+    p["position"] = type("integer");
+    p["summary"] = type("string");
+  }
+  return p;
+}
+
+json::object add_rule_request() {
+  json::object p = rule_properties(false);
+  p["position"] = json::object{{"type", "integer"}, {"minimum", 1}};
+  return object(std::move(p), {"effect", "action", "who"});
+}
+
 json::object schemas() {
   json::object whoami = user_properties();
   whoami["auth"] = enumeration({"session", "token"});
@@ -114,7 +137,7 @@ json::object schemas() {
                                       "failed"})},
                {"reason", type("string")}, {"url", type("string")},
                {"created_at", time_type()}, {"updated_at", time_type()},
-               {"version", type("integer")}},
+               {"version", type("integer")}, {"warnings", strings()}},
               {"id", "owner", "name"})},
       {"WorkspaceList", list_of("Workspace")},
       {"CreateWorkspaceRequest",
@@ -136,6 +159,26 @@ json::object schemas() {
        object({{"name", type("string")},
                {"expires_in_days", json::object{{"type", "integer"}, {"minimum", 1}}}},
               {"name"})},
+      {"Share", object({{"with", type("string")}, {"kind", enumeration({"user", "group"})},
+                        {"principal", type("string")}, {"created_by", type("string")},
+                        {"created_at", time_type()}},
+                       {"with"})},
+      {"ShareList", list_of("Share")},
+      {"AddSharesRequest", object({{"with", strings()}}, {"with"})},
+      {"Rule", object(rule_properties(true), {"id", "effect", "action", "who"})},
+      {"RuleList", object({{"items", json::object{{"type", "array"}, {"items", ref("Rule")}}},
+                           {"version", type("integer")}, {"updated_by", type("string")},
+                           {"updated_at", time_type(true)}},
+                          {"items", "version"})},
+      {"ReplaceRulesRequest",
+       object({{"rules", json::object{{"type", "array"}, {"items", ref("RuleInput")}}},
+               {"version", type("integer")}},
+              {"rules", "version"})},
+      {"RuleInput", object(rule_properties(false), {"effect", "action", "who"})},
+      {"AddRuleRequest", add_rule_request()},
+      {"PolicyCheck", object({{"allowed", type("boolean")}, {"explanation", type("string")},
+                              {"rule", json::object{{"allOf", json::array{ref("Rule")}}, {"nullable", true}}}},
+                             {"allowed", "explanation"})},
   };
 }
 

@@ -3,10 +3,12 @@
 // are both derived from it, so a route cannot exist without being documented.
 //
 // Path patterns use {param} segments; each parameter name has one validator in the dispatcher:
-//   {owner}, {user} user names · {name} workspace names · {group} group names · {id} token ids.
+//   {owner}, {user} user names · {name} workspace names · {group} group names · {id} token ids
+//   · {with} "user:NAME"/"group:NAME" · {rule} rule ids.
 #pragma once
 
 #include <boost/beast/http/verb.hpp>
+#include <boost/json/object.hpp>
 
 #include <map>
 #include <memory>
@@ -34,6 +36,8 @@ struct Api::Core {
   }
   // "http://alice-analysis.localhost:8080/"
   std::string workspace_url(const Workspace& workspace, bool secure) const;
+  // The Workspace object of docs/api.md, with its URL and the runtime's warnings.
+  boost::json::object workspace_object(const Workspace& workspace, bool secure) const;
 
   mutable std::mutex catalog_mutex;
   std::shared_ptr<const Catalog> catalog_ptr;
@@ -108,6 +112,17 @@ Reply handle_stop_workspace(ApiCore&, ApiCall&);
 Reply handle_delete_workspace(ApiCore&, ApiCall&);
 Reply handle_list_events(ApiCore&, ApiCall&);
 Reply handle_workspace_logs(ApiCore&, ApiCall&);
+// share_routes.cc
+Reply handle_list_shares(ApiCore&, ApiCall&);
+Reply handle_add_shares(ApiCore&, ApiCall&);
+Reply handle_remove_share(ApiCore&, ApiCall&);
+Result<std::vector<Workspace>> shared_with(Tx& tx, const User& user);
+// rule_routes.cc
+Reply handle_list_rules(ApiCore&, ApiCall&);
+Reply handle_replace_rules(ApiCore&, ApiCall&);
+Reply handle_add_rule(ApiCore&, ApiCall&);
+Reply handle_delete_rule(ApiCore&, ApiCall&);
+Reply handle_policy_check(ApiCore&, ApiCall&);
 // watch.cc
 Reply handle_watch_workspace(ApiCore&, ApiCall&);
 // user_routes.cc

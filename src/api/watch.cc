@@ -77,7 +77,7 @@ class WorkspaceWatch {
     }
     if (force_workspace || current->version != workspace_.version) {
       workspace_ = *current;
-      out += sse("workspace", workspace_json(workspace_, core_.workspace_url(workspace_, secure_)));
+      out += sse("workspace", core_.workspace_object(workspace_, secure_));
     }
     for (const auto& event : events) {
       out += sse("event", event_json(event), event.seq);

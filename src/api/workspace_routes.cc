@@ -3,6 +3,8 @@
 
 #include "api/handler_util.h"
 #include "api/json_encode.h"
+#include "auth/access_facts.h"
+#include "auth/rules.h"
 #include "model/validation.h"
 
 namespace k4ds::api {
@@ -31,7 +33,7 @@ std::string names_of(const std::vector<T>& items, bool only_available = false) {
 Reply workspace_reply(ApiCore& core, const ApiCall& call, const Workspace& ws,
                       http::status status = http::status::ok) {
   return json_reply(call.request, status,
-                    workspace_json(ws, core.workspace_url(ws, call.context.secure)));
+                    core.workspace_object(ws, call.context.secure));
 }
 
 Status append_event(ApiCore& core, Tx& tx, const Workspace& ws, std::string message) {
@@ -54,6 +56,23 @@ Result<Volume> home_volume(ApiCore& core, Tx& tx, const std::string& owner, int6
                                  .created_at = now_ms});
 }
 
+// The operator's launch rules (auth/rules.h), for the workspace's owner: they are the one who
+// runs it, whoever asks.
+Status check_launch(Tx& tx, const ApiCall& call, const std::string& owner,
+                    const std::string& environment, const std::string& size) {
+  auto policy = tx.get_policy();
+  if (!policy) return policy.status();
+  auto groups = groups_of(tx, owner);
+  if (!groups) return groups.status();
+  RuleVerdict verdict = evaluate_launch(*policy, RuleSubject{owner, std::move(groups).value()},
+                                        environment, size);
+  if (verdict.allowed) return ok_status();
+  const bool self = owner == call.user().name;
+  return permission_denied((self ? std::string("you may not") : owner + " may not") + " launch " +
+                           environment + " in size " + size + ": " + verdict.explanation +
+                           "; choose another environment or size, or ask your k4ds administrator");
+}
+
 enum class Transition { start, stop };
 
 Reply transition(ApiCore& core, ApiCall& call, Transition to) {
@@ -65,6 +84,8 @@ Reply transition(ApiCore& core, ApiCall& call, Transition to) {
     if (to == Transition::start) {
       bool restart = ws->phase == Phase::stopped || ws->phase == Phase::failed;
       if (ws->desired == DesiredState::running && !restart) return ok_status();  // already so
+      // The rules may have changed since the launch.
+      K4DS_RETURN_IF_ERROR(check_launch(tx, call, ws->owner, ws->environment, ws->size));
       ws->desired = DesiredState::running;
       if (restart) {
         ws->phase = Phase::pending;
@@ -89,6 +110,19 @@ Reply transition(ApiCore& core, ApiCall& call, Transition to) {
 }  // namespace
 
 Reply handle_list_workspaces(ApiCore& core, ApiCall& call) {
+  std::optional<bool> shared = parse_bool(call.query_value("shared").value_or("false"));
+  if (!shared) return fail(call, invalid_argument("query parameter \"shared\" must be true or false"));
+  if (*shared) {
+    if (call.query_value("all") || call.query_value("owner")) {
+      return fail(call, invalid_argument("\"shared\" cannot be combined with \"all\" or \"owner\""));
+    }
+    Result<std::vector<Workspace>> listed =
+        read_value(core.store, [&](Tx& tx) { return shared_with(tx, call.user()); });
+    if (!listed) return fail(call, listed.status());
+    json::array items;
+    for (const auto& ws : *listed) items.push_back(core.workspace_object(ws, call.context.secure));
+    return ok_json(call, list_json(std::move(items)));
+  }
   std::optional<bool> all = parse_bool(call.query_value("all").value_or("false"));
   if (!all) return fail(call, invalid_argument("query parameter \"all\" must be true or false"));
   WorkspaceFilter filter{.owner = call.user().name};
@@ -110,7 +144,7 @@ Reply handle_list_workspaces(ApiCore& core, ApiCall& call) {
   if (!s.ok()) return fail(call, s);
   json::array items;
   for (const auto& ws : workspaces) {
-    items.push_back(workspace_json(ws, core.workspace_url(ws, call.context.secure)));
+    items.push_back(core.workspace_object(ws, call.context.secure));
   }
   return ok_json(call, list_json(std::move(items)));
 }
@@ -157,6 +191,7 @@ Reply handle_create_workspace(ApiCore& core, ApiCall& call) {
 
   Workspace created;
   Status s = write_with_retry(core.store, [&](Tx& tx) -> Status {
+    K4DS_RETURN_IF_ERROR(check_launch(tx, call, owner, environment->name, size_name));
     int64_t now_ms = to_unix_ms(core.services.clock->now());
     std::string name;
     if (*requested_name) {

@@ -1,6 +1,7 @@
 #include "auth/authenticator.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "model/validation.h"
 
@@ -31,12 +32,22 @@ Authenticator::Authenticator(Store& store, Services services, AuthenticatorOptio
       hasher_(options.password_cost),
       limiter_(services_.clock, options.login_limits) {}
 
-Result<LoginResult> Authenticator::login(std::string_view username, std::string_view password,
+Result<LoginResult> Authenticator::login(std::string_view username_in, std::string_view password,
                                          std::string_view client_address,
                                          std::chrono::seconds* retry_after) {
+  // Directories match names without regard to case; one spelling per person keeps the
+  // limiter and the store from seeing "Alice" and "alice" as two accounts.
+  std::string username(username_in);
+  for (char& c : username) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (auto limited = limiter_.check(username, client_address)) {
     if (retry_after) *retry_after = limited->retry_after;
     return resource_exhausted(limited->message());
+  }
+  if (!validate_user_name(username).ok()) {
+    // No account can have this name, and it never reaches a store query or a directory filter.
+    hasher_.verify_dummy(password);
+    limiter_.record_failure(username, client_address);
+    return unauthenticated(std::string(kWrongCredentials));
   }
   std::optional<User> user;
   Status read = store_.read([&](Tx& tx) -> Status {
@@ -46,6 +57,9 @@ Result<LoginResult> Authenticator::login(std::string_view username, std::string_
     return ok_status();
   });
   if (!read.ok()) return read;
+  if ((user && user->provider != kBuiltinProvider) || (!user && !options_.directories.empty())) {
+    return login_with_directory(user, username, password, client_address);
+  }
 
   bool good = false;
   if (user && !user->password_hash.empty()) {
@@ -55,6 +69,7 @@ Result<LoginResult> Authenticator::login(std::string_view username, std::string_
   }
   if (!good) {
     limiter_.record_failure(username, client_address);
+    if (user) K4DS_RETURN_IF_ERROR(collision_check(username, password, kBuiltinProvider));
     return unauthenticated(std::string(kWrongCredentials));
   }
   limiter_.record_success(username);
@@ -62,15 +77,20 @@ Result<LoginResult> Authenticator::login(std::string_view username, std::string_
     return permission_denied("the account " + user->name + " is disabled; ask your admin");
   }
 
-  TimePoint now = services_.clock->now();
   std::optional<std::string> new_hash;
   if (hasher_.needs_rehash(user->password_hash)) {
     if (auto h = hasher_.hash(password)) new_hash = std::move(h).value();
   }
+  return start_session(std::move(*user), client_address, std::move(new_hash));
+}
+
+Result<LoginResult> Authenticator::start_session(User user, std::string_view client_address,
+                                                 std::optional<std::string> new_hash) {
+  TimePoint now = services_.clock->now();
   LoginResult result;
   result.cookie_value = random_token(*services_.random, 32);
   result.session = Session{.id_hash = sha256_hex(result.cookie_value),
-                           .user = user->name,
+                           .user = user.name,
                            .created_at = to_unix_ms(now),
                            .expires_at = to_unix_ms(now + options_.session_ttl),
                            .last_seen_at = to_unix_ms(now),
@@ -82,16 +102,16 @@ Result<LoginResult> Authenticator::login(std::string_view username, std::string_
     if (!created) return created.status();
     result.session = std::move(created).value();
     if (new_hash) {
-      User upgraded = *user;
+      User upgraded = user;
       upgraded.password_hash = *new_hash;
       upgraded.updated_at = to_unix_ms(now);
-      if (auto updated = tx.update_user(upgraded)) *user = std::move(updated).value();
+      if (auto updated = tx.update_user(upgraded)) user = std::move(updated).value();
       // A concurrent edit of the user wins; the rehash happens at the next login.
     }
     return ok_status();
   });
   if (!written.ok()) return written;
-  result.user = std::move(*user);
+  result.user = std::move(user);
   return result;
 }
 

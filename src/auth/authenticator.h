@@ -11,6 +11,15 @@
 // - last_seen_at / last_used_at are written at most once per `touch_interval` per credential,
 //   so authenticating is a read, not a write, on almost every request.
 // - All methods block on the store and on argon2id: call them from worker threads.
+// - Directory users (options.directories, see auth/directory_provider.h): login names are
+//   lowercased; a name the store knows goes to the provider recorded on the user; an unknown
+//   name is looked up in every directory and, on the first good login, provisioned (provider
+//   recorded, attributes and directory groups synced; local groups are never touched). The
+//   same 401 answers an unknown user and a wrong password there too; a directory that does not
+//   answer gives Code::unavailable with its address. A name that belongs to another provider
+//   (built-in `admin`, say) is refused with permission_denied once the directory confirmed the
+//   password, never merged. Sessions live in the store, so they keep working while a
+//   directory is down.
 //
 // Usage:
 //   Authenticator auth(store, services, AuthenticatorOptions{.session_ttl = 12h});
@@ -23,11 +32,13 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "auth/directory_provider.h"
 #include "auth/login_limiter.h"
 #include "auth/passwords.h"
 #include "common/result.h"
@@ -47,6 +58,8 @@ struct AuthenticatorOptions {
   LoginLimits login_limits;
   PasswordCost password_cost = PasswordCost::interactive();
   std::chrono::seconds touch_interval = std::chrono::minutes(1);
+  // Directory identity providers, asked in this order about names the store does not know.
+  std::vector<std::shared_ptr<DirectoryProvider>> directories;
 };
 
 enum class AuthMethod { session, token };
@@ -106,12 +119,35 @@ class Authenticator {
   // if it did. An existing user of that name is promoted (and given the password) instead.
   Result<bool> bootstrap_admin(std::string_view name, std::string_view password);
 
+  // Directory users (directory_login.cc). Writes what the directory says about an existing
+  // user of provider.name(): attributes and membership of that provider's groups; local
+  // groups and other providers' groups are left alone. not_found if the user is gone.
+  Status refresh_directory_user(const DirectoryProvider& provider, const DirectoryAccount& account);
+  // Ends every way `user` is signed in: sessions and API tokens. Returns how many went.
+  Result<int> revoke_credentials(std::string_view user);
+
   const PasswordHasher& hasher() const { return hasher_; }
   LoginLimiter& limiter() { return limiter_; }
   const AuthenticatorOptions& options() const { return options_; }
 
  private:
   Result<User> active_user(Tx& tx, std::string_view name);
+  // A session for a user whose credentials were just verified.
+  Result<LoginResult> start_session(User user, std::string_view client_address,
+                                    std::optional<std::string> new_password_hash);
+  // directory_login.cc
+  Result<LoginResult> login_with_directory(const std::optional<User>& known,
+                                           const std::string& username, std::string_view password,
+                                           std::string_view client_address);
+  Result<LoginResult> finish_directory_login(const DirectoryProvider& provider,
+                                             const DirectoryAccount& account,
+                                             const std::string& username,
+                                             std::string_view client_address);
+  // When `username`'s own provider refused the password: if another directory accepts it,
+  // the refusal says that the name is taken (never merged). ok = no such collision.
+  Status collision_check(const std::string& username, std::string_view password,
+                         std::string_view owner_provider);
+  DirectoryProvider* find_directory(std::string_view name) const;
 
   Store& store_;
   Services services_;

@@ -34,6 +34,17 @@ Decision decide_access(const AccessRequest& request) {
     return allow(AccessBasis::owner, "you own this workspace");
   }
   if (user.admin) return allow(AccessBasis::admin, "you are an administrator");
+  if (request.policy) {
+    std::optional<RuleVerdict> rule =
+        evaluate_access(*request.policy, RuleSubject{user.name, user.groups},
+                        RuleSubject{ws.owner, request.owner_groups});
+    if (rule && rule->allowed) return allow(AccessBasis::rule, "an access rule lets you in: " + rule->explanation);
+    if (rule) {
+      return deny(AccessBasis::rule, "this workspace belongs to " + ws.owner +
+                                         ", and an access rule keeps you out (" + rule->explanation +
+                                         "); ask your k4ds administrator if you need it");
+    }
+  }
 
   const Share* group_grant = nullptr;
   for (const Share& share : request.shares) {

@@ -2,7 +2,8 @@
 // and the forward-auth endpoints.
 //
 // Contract: decide_access() is a pure function. Default deny. In order:
-//   disabled user → deny; the owner → allow; an admin → allow; a user share naming the user →
+//   disabled user → deny; the owner → allow; an admin → allow; the first operator access rule
+//   matching the user and the owner (auth/rules.h) → its effect; a user share naming the user →
 //   allow; a group share naming a group the user belongs to → allow; else deny.
 // Only shares whose workspace_id is the requested workspace count. A denial carries a reason
 // the 403 page shows as is ("this workspace belongs to alice; ask alice to share it with you").
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "common/generation_cache.h"
+#include "auth/rules.h"
 #include "model/model.h"
 
 namespace k4ds {
@@ -51,11 +53,13 @@ struct AccessWorkspace {
 struct AccessRequest {
   AccessUser user;
   AccessWorkspace workspace;
-  std::vector<Share> shares;  // the workspace's shares
+  std::vector<std::string> owner_groups;  // the groups the workspace's owner belongs to
+  std::vector<Share> shares;              // the workspace's shares
+  const AccessPolicy* policy = nullptr;   // the operator's rules; null = none
 };
 
 // Why a decision came out as it did; for logs and tests (the reason is for people).
-enum class AccessBasis { owner, admin, user_share, group_share, disabled_user, no_grant };
+enum class AccessBasis { owner, admin, rule, user_share, group_share, disabled_user, no_grant };
 
 struct Decision {
   bool allowed = false;

@@ -12,7 +12,7 @@ namespace {
 
 void report(const Context& ctx, const Status& status) {
   if (status.ok()) {
-    *ctx->exit_code = exit_code::kOk;
+    *ctx->exit_code = ctx->success_exit_code;
     return;
   }
   std::cout.flush();
@@ -58,6 +58,7 @@ void add_commands(CLI::App& app, int* exit_code) {
   add_workspace_verbs(app, ctx);
   add_token_verbs(app, ctx);
   add_admin_verbs(app, ctx);
+  add_access_verbs(app, ctx);
 }
 
 }  // namespace k4ds::cli

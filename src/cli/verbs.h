@@ -29,6 +29,8 @@ namespace k4ds::cli {
 struct VerbContext {
   GlobalOptions global;
   int* exit_code = nullptr;
+  // The exit code of a verb that succeeded; `policy check` sets 4 for a "denied" answer.
+  int success_exit_code = 0;
 };
 using Context = std::shared_ptr<VerbContext>;
 
@@ -45,5 +47,6 @@ void add_session_verbs(CLI::App& app, const Context& ctx);
 void add_workspace_verbs(CLI::App& app, const Context& ctx);
 void add_token_verbs(CLI::App& app, const Context& ctx);
 void add_admin_verbs(CLI::App& app, const Context& ctx);
+void add_access_verbs(CLI::App& app, const Context& ctx);
 
 }  // namespace k4ds::cli

@@ -21,6 +21,7 @@ struct WorkspaceOptions {
   std::string new_name;  // launch --name
   std::string size;      // launch --size
   bool all = false;      // ls --all
+  bool shared = false;   // ls --shared
   bool watch = false;    // status -w
   bool follow = false;   // logs -f
   bool print_only = false;  // open --print
@@ -93,21 +94,27 @@ Status launch(ApiClient& api, const WorkspaceOptions& o) {
 Status ls(ApiClient& api, const WorkspaceOptions& o) {
   Result<OutputFormat> format = output_format(o.output);
   if (!format) return format.status();
-  Result<json::value> list = api.get(o.all ? "/api/v1/workspaces?all=true" : "/api/v1/workspaces");
+  if (o.all && o.shared) return invalid_argument("--all and --shared cannot be combined");
+  Result<json::value> list = api.get(o.all      ? "/api/v1/workspaces?all=true"
+                                     : o.shared ? "/api/v1/workspaces?shared=true"
+                                                : "/api/v1/workspaces");
   if (!list) return list.status();
   print_value(std::cout, *format, *list, [&] {
     std::vector<std::string> headers{"NAME", "ENVIRONMENT", "SIZE", "STATE", "URL", "AGE"};
-    if (o.all) headers.insert(headers.begin(), "OWNER");
+    const bool with_owner = o.all || o.shared;
+    if (with_owner) headers.insert(headers.begin(), "OWNER");
     Table t(headers);
     auto now = Clock::now();
     for (const auto& w : items_of(*list)) {
       std::vector<std::string> row{str_field(w, "name"), str_field(w, "environment"),
                                    str_field(w, "size"), workspace_state_text(w),
                                    str_field(w, "url"), age_of(field(w, "created_at"), now)};
-      if (o.all) row.insert(row.begin(), str_field(w, "owner"));
+      if (with_owner) row.insert(row.begin(), str_field(w, "owner"));
       t.add_row(std::move(row));
     }
-    if (items_of(*list).empty()) {
+    if (items_of(*list).empty() && o.shared) {
+      std::cout << "No one has shared a workspace with you.\n";
+    } else if (items_of(*list).empty()) {
       std::cout << "No workspaces yet. Launch one with: k4ds launch ENVIRONMENT "
                    "(see k4ds env ls)\n";
     } else {
@@ -167,6 +174,11 @@ Status status(ApiClient& api, const WorkspaceOptions& o) {
             << "State:        " << workspace_state_text(*ws) << "\n"
             << "URL:          " << str_field(*ws, "url") << "\n"
             << "Created:      " << age_of(field(*ws, "created_at"), now) << " ago\n";
+  if (field(*ws, "warnings").is_array()) {
+    for (const auto& w : field(*ws, "warnings").as_array()) {
+      if (w.is_string()) std::cout << "Warning:      " << std::string(w.get_string()) << "\n";
+    }
+  }
   Result<json::value> events = api.get(ApiClient::workspace_path(*ref) + "/events");
   if (events && !items_of(*events).empty()) {
     const auto& items = items_of(*events);
@@ -261,6 +273,7 @@ void add_workspace_verbs(CLI::App& app, const Context& ctx) {
   o = std::make_shared<WorkspaceOptions>();
   cmd = verb(app, ctx, "ls", "List your workspaces", ls, o);
   cmd->add_flag("-a,--all", o->all, "Everyone's workspaces (admins)");
+  cmd->add_flag("--shared", o->shared, "Workspaces others shared with you");
   add_output_option(cmd, &o->output);
 
   o = std::make_shared<WorkspaceOptions>();

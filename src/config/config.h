@@ -26,6 +26,8 @@
 //     - {name: small, cpu: "1", memory: 2Gi, gpus: 0, description: "1 CPU, 2 GiB"}
 //   users:
 //     - {name: alice, password: "…", admin: false, display_name: Alice, email: a@example.org}
+//   identity_providers:            # LDAP / Active Directory, see config/identity.h
+//     - {name: corp, type: ldap, url: "ldaps://ldap.example.org", user_base: "ou=people,…"}
 //
 // Keys left out keep their defaults. `environments` and `sizes`, when present, REPLACE the
 // built-in lists entirely (they are not merged); an empty list is a problem. Without
@@ -50,6 +52,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/identity.h"
 #include "model/catalog.h"
 
 namespace k4ds {
@@ -71,6 +74,7 @@ struct Config {
   std::vector<std::string> trusted_proxies;  // CIDRs or addresses
   Catalog catalog;
   std::vector<SeedUser> users;
+  std::vector<LdapProviderConfig> identity_providers;  // LDAP / AD; built-in accounts always on
 };
 
 struct ConfigProblem {

@@ -6,6 +6,7 @@
 
 #include "config/checks.h"
 #include "config/config.h"
+#include "config/parse_identity.h"
 #include "config/yaml_reader.h"
 #include "model/validation.h"
 
@@ -29,7 +30,7 @@ class Loader {
     bool is_map = r_.for_each_key(
         root, "",
         {"domain", "listen", "data_dir", "portal_host", "session_ttl", "trusted_proxies",
-         "default_size", "environments", "sizes", "users"},
+         "default_size", "environments", "sizes", "users", "identity_providers"},
         [&](std::string_view key, const YAML::Node& v, const std::string& path) {
           if (key == "domain") {
             assign_checked(v, path, c.domain, config::check_domain);
@@ -67,6 +68,8 @@ class Loader {
             r_.for_each_item(v, path, [&](const YAML::Node& n, const std::string& p) {
               load_user(n, p);
             });
+          } else if (key == "identity_providers") {
+            config::load_identity_providers(r_, v, path, c.identity_providers);
           }
         });
     if (!is_map) return;
@@ -130,7 +133,7 @@ class Loader {
     r_.for_each_key(
         n, path,
         {"name", "display_name", "description", "version", "command", "image", "port",
-         "health_path", "env", "default_size"},
+         "health_path", "env", "default_size", "restarts"},
         [&](std::string_view key, const YAML::Node& v, const std::string& p) {
           if (key == "display_name") {
             has_display_name = true;
@@ -161,6 +164,10 @@ class Loader {
             }
           } else if (key == "env") {
             if (auto m = r_.string_map(v, p)) env.env = std::move(*m);
+          } else if (key == "restarts") {
+            if (auto n = r_.integer(v, p, 0, 100, "how often a crashed workspace is started again (0 = never)")) {
+              env.restarts = *n;
+            }
           } else if (key == "default_size") {
             if (auto s = r_.string(v, p); s && r_.check(validate_catalog_name("size", *s), p)) {
               env.default_size = *s;

@@ -143,6 +143,20 @@ std::optional<int> YamlReader::port(const YAML::Node& node, const std::string& p
   return std::stoi(*text);
 }
 
+std::optional<int> YamlReader::integer(const YAML::Node& node, const std::string& path, int min,
+                                       int max, std::string_view what) {
+  std::optional<std::string> text = string(node, path);
+  if (!text) return std::nullopt;
+  bool digits = !text->empty() && text->size() <= 9 &&
+                text->find_first_not_of("0123456789") == std::string::npos;
+  if (!digits || std::stoi(*text) < min || std::stoi(*text) > max) {
+    report(path, fmt::format("must be a whole number between {} and {}, {}; not \"{}\"", min, max,
+                             what, *text));
+    return std::nullopt;
+  }
+  return std::stoi(*text);
+}
+
 std::optional<bool> YamlReader::boolean(const YAML::Node& node, const std::string& path) {
   std::optional<std::string> text = string(node, path);
   if (!text) return std::nullopt;

@@ -52,6 +52,9 @@ class YamlReader {
 
   std::optional<std::string> string(const YAML::Node& node, const std::string& path);
   std::optional<int> port(const YAML::Node& node, const std::string& path);
+  // A whole number in [min, max]; `what` finishes "must be a whole number between …, <what>".
+  std::optional<int> integer(const YAML::Node& node, const std::string& path, int min, int max,
+                             std::string_view what);
   std::optional<bool> boolean(const YAML::Node& node, const std::string& path);
   std::optional<std::vector<std::string>> strings(const YAML::Node& node, const std::string& path);
   std::optional<std::map<std::string, std::string>> string_map(const YAML::Node& node,

@@ -9,7 +9,9 @@
 //
 // With a runtime, each pass also observes the runtime, plans every workspace (plan_workspace)
 // and executes the runtime actions with bounded concurrency; a workspace whose start or stop
-// keeps failing is retried with exponential backoff. A runtime workspace with no record in the
+// keeps failing is retried with exponential backoff. A workspace that crashes is started again
+// up to its environment's `restarts` times, after pauses that grow the same way; the count is
+// kept in memory and starts afresh after a stop, a failure, or 10 minutes of steady running. A runtime workspace with no record in the
 // store is removed (no orphans); volumes are never touched.
 //
 // Usage:
@@ -48,6 +50,8 @@ struct ControllerOptions {
   int concurrency = 8;  // runtime calls in flight at once
   std::chrono::milliseconds backoff_base = std::chrono::seconds(2);
   std::chrono::milliseconds backoff_max = std::chrono::minutes(5);
+  // A workspace running this long since its last start has its crash-restart count reset.
+  std::chrono::milliseconds steady_after = std::chrono::minutes(10);
 };
 
 using CatalogSource = std::function<std::shared_ptr<const Catalog>()>;
@@ -73,6 +77,7 @@ class Controller {
               const Plan& plan);
   Status write_status(const Workspace& ws, const StatusUpdate& update);
   bool in_backoff(const std::string& id);
+  int restarts_done(const Workspace& ws, const ObservedWorkspace* observed, int64_t now_ms);
   void record_failure(const std::string& id);
   void record_success(const std::string& id);
 
@@ -89,6 +94,7 @@ class Controller {
   };
   std::mutex backoff_mutex_;
   std::map<std::string, Backoff> backoff_;
+  std::map<std::string, int> restarts_;  // automatic restarts after crashes, by workspace id
   std::atomic<bool> stopping_{false};
   std::atomic<bool> busy_{false};  // something is starting or stopping: look again soon
   std::thread thread_;

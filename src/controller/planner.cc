@@ -144,12 +144,26 @@ Plan plan_workspace(const PlanInput& in) {
     return plan;
   }
   if (o->state == RunState::exited) {
+    // Already moved on from this exit (a restart is queued, or a start request came after it):
+    // only clean up; the start follows once the runtime has forgotten the old run.
+    if (ws.phase == Phase::pending) return Plan{.action = RuntimeAction::stop};
     if (ws.phase == Phase::stopping) {
       // It ended while a stop was under way and a start came after: clean up, then start anew.
       return with_status(RuntimeAction::stop, ws, StatusUpdate{Phase::pending, "queued", "restarting", false});
     }
     std::string reason = describe_exit(*o);
     if (!o->out_of_memory && !o->last_output.empty()) reason += "; last output: " + o->last_output.back();
+    // Out of memory would happen again: the user has to see it, so no automatic restart.
+    const int limit = in.environment ? in.environment->restarts : 0;
+    if (!o->out_of_memory && in.restarts_done < limit) {
+      const std::string count = std::to_string(in.restarts_done + 1) + " of " + std::to_string(limit);
+      Plan plan = with_status(RuntimeAction::stop, ws,
+                              StatusUpdate{Phase::pending, "restarting (" + count + ") after it " + reason,
+                                           reason + "; restarting it (" + count + ")", true});
+      plan.restart = true;
+      return plan;
+    }
+    if (limit > 0 && !o->out_of_memory) reason += " (after " + std::to_string(limit) + " automatic restarts)";
     return with_status(RuntimeAction::stop, ws, failed(*o, reason));
   }
   // Starting or running.

@@ -48,11 +48,15 @@ struct PlanInput {
   const Size* size = nullptr;
   int64_t now_ms = 0;
   int64_t start_timeout_ms = 60'000;
+  int restarts_done = 0;  // automatic restarts after crashes since it last ran steadily
 };
 
 struct Plan {
   RuntimeAction action = RuntimeAction::none;
   std::optional<StatusUpdate> status;
+  // The workspace crashed and is being restarted: the controller counts it and waits a
+  // growing pause before the start.
+  bool restart = false;
 };
 
 Plan plan_workspace(const PlanInput& input);

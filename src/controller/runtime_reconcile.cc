@@ -36,7 +36,8 @@ Result<int> Controller::reconcile_with_runtime() {
                     .environment = catalog ? catalog->find_environment(ws.environment) : nullptr,
                     .size = catalog ? catalog->find_size(ws.size) : nullptr,
                     .now_ms = now_ms,
-                    .start_timeout_ms = options_.start_timeout.count()};
+                    .start_timeout_ms = options_.start_timeout.count(),
+                    .restarts_done = restarts_done(ws, o, now_ms)};
     Plan plan = plan_workspace(input);
     if (plan.action != RuntimeAction::none || plan.status) work.push_back({&ws, o, ws.id, plan});
   }
@@ -80,6 +81,12 @@ int Controller::execute(const Workspace* ws, const ObservedWorkspace* observed,
     return 0;
   }
   const std::string who = ws->owner + "/" + ws->name;
+  if (plan.restart) {
+    // The pause before the start grows with each crash (backoff_base, doubled, up to backoff_max).
+    record_failure(id);
+    std::lock_guard lock(backoff_mutex_);
+    ++restarts_[id];
+  }
   if (plan.action == RuntimeAction::start) {
     if (in_backoff(id)) return 0;
     auto catalog = catalog_ ? catalog_() : nullptr;
@@ -154,6 +161,21 @@ Status Controller::write_status(const Workspace& seen, const StatusUpdate& updat
     log_->info("workspace {}/{}: {} ({})", seen.owner, seen.name, phase_name(update.phase), update.reason);
   }
   return s;
+}
+
+int Controller::restarts_done(const Workspace& ws, const ObservedWorkspace* o, int64_t now_ms) {
+  std::lock_guard lock(backoff_mutex_);
+  auto it = restarts_.find(ws.id);
+  if (it == restarts_.end()) return 0;
+  // A new count after a stop or once it gave up (a start from the user begins afresh), and
+  // after it has run steadily for a while.
+  const bool steady = o && o->state == RunState::running && o->started_at_ms > 0 &&
+                      now_ms - o->started_at_ms > options_.steady_after.count();
+  if (ws.desired == DesiredState::stopped || ws.phase == Phase::failed || steady) {
+    restarts_.erase(it);
+    return 0;
+  }
+  return it->second;
 }
 
 bool Controller::in_backoff(const std::string& id) {

@@ -81,21 +81,30 @@ GateVerdict WorkspaceGate::decide(const Credential& credential, const Route& rou
   const User& user = principal->user;
   AccessRequest request{.user = {.name = user.name, .admin = user.admin, .disabled = user.disabled},
                         .workspace = {.id = route.workspace_id, .owner = route.owner, .name = route.name}};
+  AccessPolicy policy;
   Status read = store_.read([&](Tx& tx) -> Status {
     auto groups = tx.list_groups();
     if (!groups) return groups.status();
     for (const Group& g : *groups) {
       if (std::binary_search(g.members.begin(), g.members.end(), user.name)) request.user.groups.push_back(g.name);
+      if (std::binary_search(g.members.begin(), g.members.end(), route.owner)) request.owner_groups.push_back(g.name);
     }
     auto shares = tx.list_shares(route.workspace_id);
     if (!shares) return shares.status();
     request.shares = std::move(shares.value());
+    auto stored = tx.get_policy();
+    if (!stored) return stored.status();
+    policy = std::move(stored).value();
     return ok_status();
   });
   if (!read.ok()) {
     verdict.kind = GateVerdict::Kind::denied;
     verdict.message = "access could not be checked (" + read.message() + "); try again shortly";
     return verdict;
+  }
+  request.policy = &policy;
+  if (!user.admin && !user.disabled) {
+    request.user.admin = evaluate_admin(policy, RuleSubject{user.name, request.user.groups}).allowed;
   }
   Decision decision = decide_access(request);
   verdict.user = user.name;

@@ -19,14 +19,21 @@
 
 namespace k4ds {
 
+// The identity provider of built-in accounts (argon2id passwords in the store).
+inline constexpr const char* kBuiltinProvider = "local";
+
 struct User {
   std::string name;          // DNS-label safe, see validate_user_name
   std::string display_name;  // free text, shown in the portal
   std::string email;
-  std::string provider = "local";  // identity provider that owns this account
+  std::string provider = kBuiltinProvider;  // identity provider that owns this account
   std::string password_hash;       // argon2id (libsodium string format); empty = no local password
   bool admin = false;
   bool disabled = false;
+  // POSIX ids from the directory (uidNumber/gidNumber), for the local runtime's accounts;
+  // -1 = not known (built-in users, or a directory that has none).
+  int64_t uid_number = -1;
+  int64_t gid_number = -1;
   int64_t created_at = 0;
   int64_t updated_at = 0;
   int64_t version = 0;
@@ -36,6 +43,9 @@ struct Group {
   std::string name;
   std::string description;
   std::vector<std::string> members;  // user names, sorted, unique
+  // "" = a local group, edited by admins. Otherwise the identity provider whose directory
+  // owns it: its members are synced from the directory at each login and re-check.
+  std::string provider;
   int64_t created_at = 0;
   int64_t updated_at = 0;
   int64_t version = 0;
@@ -62,6 +72,9 @@ struct Environment {
   std::string health_path = "/";
   std::map<std::string, std::string> env;
   std::string default_size;
+  // How many times a workspace whose process ended on its own (a crash, not running out of
+  // memory) is started again, with growing pauses, before it stays failed. 0 = never.
+  int restarts = 3;
   bool available = true;          // false when the host lacks what it needs
   std::string unavailable_reason;  // "python3-notebook is not installed; ask your admin"
 };
@@ -122,6 +135,29 @@ struct Share {
   std::string created_by;
   int64_t created_at = 0;
   int64_t version = 0;
+};
+
+// An operator's access rule. The rules form one ordered list (AccessPolicy); for each
+// question (may this user launch this environment in this size, reach this owner's workspace,
+// act as an admin) the first rule of that action whose `who` and targets match decides, and
+// when none matches the answer is no (default deny). See auth/rules.h.
+enum class RuleEffect { allow, deny };
+enum class RuleAction { launch, access, admin };
+struct AccessRule {
+  std::string id;                         // "r7": stable, unique within the policy
+  RuleEffect effect = RuleEffect::deny;
+  RuleAction action = RuleAction::launch;
+  std::vector<std::string> who;           // "*", "user:NAME", "group:NAME"
+  std::vector<std::string> environments;  // launch: environment names or "*"
+  std::vector<std::string> sizes;         // launch: size names or "*"
+  std::vector<std::string> owners;        // access: whose workspaces: "*", "user:N", "group:N"
+  std::string description;
+};
+struct AccessPolicy {
+  std::vector<AccessRule> rules;  // in order; the first match wins
+  std::string updated_by;
+  int64_t updated_at = 0;
+  int64_t version = 0;  // 0 until an admin first changes the seeded policy
 };
 
 // A browser session. Only the SHA-256 of the cookie value is stored.

@@ -85,6 +85,9 @@ class Runtime {
   // What is enforced and what is not, in plain words, one line each
   // ("memory, CPU and process limits: cgroup v1", or "limits are NOT enforced because ...").
   virtual std::string capabilities() const = 0;
+  // What users should know about every workspace here, one sentence each (limits that are not
+  // enforced, ...); empty when all is enforced. Shown by the API with each workspace.
+  virtual std::vector<std::string> warnings() const { return {}; }
 
   virtual Status apply(const LaunchSpec& spec) = 0;
   virtual Status stop(std::string_view workspace_id) = 0;

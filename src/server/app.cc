@@ -10,10 +10,13 @@
 #include "api/api_handler.h"
 #include "auth/authenticator.h"
 #include "controller/controller.h"
+#include "directory/ldap_directory.h"
+#include "directory/recheck.h"
 #include "gateway/forward_auth.h"
 #include "gateway/gateway.h"
 #include "gateway/listener.h"
 #include "gateway/login_flow.h"
+#include "portal/asset_server.h"
 #include "runtime/local/host.h"
 #include "runtime/local/local_runtime.h"
 #include "common/logging.h"
@@ -111,7 +114,11 @@ int serve(const Config& config, ServeMode mode) {
   std::unique_ptr<Store> store = std::move(opened.value());
   Services services = Services::system();
 
-  auto auth = std::make_shared<Authenticator>(*store, services, AuthenticatorOptions{.session_ttl = config.session_ttl});
+  AuthenticatorOptions auth_options{.session_ttl = config.session_ttl};
+  auth_options.directories = make_directory_providers(config.identity_providers);
+  auto auth = std::make_shared<Authenticator>(*store, services, auth_options);
+  for (const auto& directory : auth_options.directories)
+    log->info("identity provider {}: {}", directory->name(), directory->describe());
   if (Status s = bootstrap_admin(*auth, services); !s.ok()) return fail(s);
   if (Status s = seed_users(*auth, *store, config.users); !s.ok()) return fail(s);
 
@@ -138,11 +145,13 @@ int serve(const Config& config, ServeMode mode) {
   std::unique_ptr<Api> api;
   std::unique_ptr<LoginFlow> login_flow;
   std::unique_ptr<ForwardAuth> forward_auth;
+  const PortalAssets portal;  // the web app, compiled in
   Listener listener(
       listener_options,
       [&](const HttpRequest& request, const RequestContext& context) -> Reply {
         if (login_flow->owns(request.target())) return login_flow->handle(request, context);
         if (forward_auth->owns(request.target())) return forward_auth->handle(request, context);
+        if (portal.owns(request)) return portal.handle(request);
         return api->handle(request, context);
       },
       *store, &gateway);
@@ -153,7 +162,8 @@ int serve(const Config& config, ServeMode mode) {
                                          .portal_host = config.portal_host,
                                          .public_port = port,
                                          .session_ttl = config.session_ttl,
-                                         .logs = std::make_shared<RuntimeLogSource>(runtime)},
+                                         .logs = std::make_shared<RuntimeLogSource>(runtime),
+                                         .runtime_warnings = runtime.warnings()},
                               auth);
   login_flow = std::make_unique<LoginFlow>(
       *auth, gateway.gate(),
@@ -167,10 +177,13 @@ int serve(const Config& config, ServeMode mode) {
 
   Controller controller(*store, services, runtime, [catalog] { return catalog; });
   controller.start();
+  DirectoryRecheck recheck(*store, *auth, services, auth_options.directories);
+  recheck.start();
 
   std::cout << "k4ds: serving on " << portal_url(config, port) << std::endl;
   log->info("data in {}; {} mode", config.data_dir, mode.embedded ? "embedded" : "server");
   listener.run_until_signal();
+  recheck.stop();
   controller.stop();  // before the runtime goes; workspaces keep running and are re-adopted
   log->info("stopped");
   return 0;

@@ -12,6 +12,7 @@ const char* record_kind_name(RecordKind kind) {
     case RecordKind::share: return "share";
     case RecordKind::session: return "session";
     case RecordKind::token: return "token";
+    case RecordKind::policy: return "policy";
   }
   return "user";
 }

@@ -41,7 +41,7 @@
 
 namespace k4ds {
 
-enum class RecordKind { user, group, workspace, workspace_event, volume, share, session, token };
+enum class RecordKind { user, group, workspace, workspace_event, volume, share, session, token, policy };
 const char* record_kind_name(RecordKind kind);
 
 enum class ChangeOp { created, updated, deleted };
@@ -104,6 +104,14 @@ class Tx {
   virtual Status delete_share(std::string_view workspace_id, PrincipalKind kind,
                               std::string_view principal) = 0;
   virtual Result<std::vector<Share>> list_shares(std::string_view workspace_id) = 0;
+  // Shares naming this user or group, over every workspace.
+  virtual Result<std::vector<Share>> list_shares_with(PrincipalKind kind, std::string_view principal) = 0;
+
+  // The access rules: one ordered list, replaced as a whole. replace_policy refuses (aborted)
+  // when policy.version is not the stored version, so two admins editing at once can't lose a
+  // change. The change feed reports it as kind policy, key "rules".
+  virtual Result<AccessPolicy> get_policy() = 0;
+  virtual Result<AccessPolicy> replace_policy(const AccessPolicy& policy) = 0;
 
   // Sessions, keyed by id_hash.
   virtual Result<Session> create_session(const Session& session) = 0;
@@ -112,6 +120,9 @@ class Tx {
   virtual Status delete_session(std::string_view id_hash) = 0;
   virtual Result<int> delete_sessions_of_user(std::string_view user) = 0;
   virtual Result<int> delete_expired_sessions(int64_t now_ms) = 0;
+  // Users who can still get in without a password: an unexpired session or API token. Sorted,
+  // unique. The directory re-check asks the directory about these users only.
+  virtual Result<std::vector<std::string>> list_signed_in_users(int64_t now_ms) = 0;
 
   // API tokens, keyed by id; secret_hash is unique.
   virtual Result<ApiToken> create_token(const ApiToken& token) = 0;

@@ -89,8 +89,10 @@ TEST(PlanWorkspaceTest, DesiredTimesObserved) {
                  .size = "small", .volumes = {"v1"}, .desired = c.desired, .phase = c.phase};
     if (c.phase == Phase::stopping) ws.reason = "stopping on request";
     if (c.phase == Phase::stopped) ws.reason = "stopped on request";
+    // Automatic restarts used up: a crash is final (CrashesAreRestartedAFewTimes covers them).
     PlanInput input{.workspace = &ws, .observed = c.seen ? &*c.seen : nullptr,
-                    .environment = &kJupyter, .size = &kSmall, .now_ms = kNow};
+                    .environment = &kJupyter, .size = &kSmall, .now_ms = kNow,
+                    .restarts_done = kJupyter.restarts};
     Plan plan = plan_workspace(input);
     EXPECT_EQ(plan.action, c.want_action) << c.label << ": got " << runtime_action_name(plan.action);
     ASSERT_EQ(plan.status.has_value(), c.want_phase.has_value()) << c.label;
@@ -137,6 +139,47 @@ TEST(PlanWorkspaceTest, CannotStartWhatTheCatalogNoLongerOffers) {
   Plan no_size = plan_workspace(PlanInput{.workspace = &ws, .environment = &kJupyter, .size = nullptr});
   ASSERT_TRUE(no_size.status.has_value());
   EXPECT_NE(no_size.status->reason.find("size small"), std::string::npos);
+}
+
+TEST(PlanWorkspaceTest, CrashesAreRestartedAFewTimesButNeverOutOfMemory) {
+  Workspace ws{.id = "w1", .owner = "alice", .name = "nb", .environment = "jupyter-python",
+               .size = "small", .volumes = {"v1"}, .phase = Phase::running};
+  ObservedWorkspace crashed = observed(RunState::exited);
+  crashed.exit_code = 1;
+  crashed.last_output = {"Segmentation fault"};
+  const Environment twice{.name = "jupyter-python", .health_path = "/api", .restarts = 2};
+  for (int done : {0, 1}) {
+    Plan plan = plan_workspace(PlanInput{.workspace = &ws, .observed = &crashed, .environment = &twice,
+                                         .size = &kSmall, .now_ms = kNow, .restarts_done = done});
+    EXPECT_TRUE(plan.restart);
+    EXPECT_EQ(plan.action, RuntimeAction::stop) << "clean up before starting again";
+    ASSERT_TRUE(plan.status.has_value());
+    EXPECT_EQ(plan.status->phase, Phase::pending);
+    EXPECT_EQ(plan.status->reason, "restarting (" + std::to_string(done + 1) +
+                                       " of 2) after it exited with code 1; last output: Segmentation fault");
+    EXPECT_TRUE(plan.status->warning);
+  }
+  Plan given_up = plan_workspace(PlanInput{.workspace = &ws, .observed = &crashed, .environment = &twice,
+                                           .size = &kSmall, .now_ms = kNow, .restarts_done = 2});
+  EXPECT_FALSE(given_up.restart);
+  ASSERT_TRUE(given_up.status.has_value());
+  EXPECT_EQ(given_up.status->phase, Phase::failed);
+  EXPECT_NE(given_up.status->reason.find("(after 2 automatic restarts)"), std::string::npos);
+
+  ObservedWorkspace oom = observed(RunState::exited);
+  oom.out_of_memory = true;
+  oom.signal = 9;
+  Plan no_retry = plan_workspace(PlanInput{.workspace = &ws, .observed = &oom, .environment = &twice,
+                                           .size = &kSmall, .now_ms = kNow});
+  EXPECT_FALSE(no_retry.restart);
+  EXPECT_EQ(no_retry.status->phase, Phase::failed);
+  EXPECT_EQ(no_retry.status->reason, "out of memory (limit 1 GiB)");
+
+  const Environment never{.name = "jupyter-python", .health_path = "/api", .restarts = 0};
+  Plan off = plan_workspace(PlanInput{.workspace = &ws, .observed = &crashed, .environment = &never,
+                                      .size = &kSmall, .now_ms = kNow});
+  EXPECT_FALSE(off.restart);
+  EXPECT_EQ(off.status->phase, Phase::failed);
 }
 
 TEST(PlanWorkspaceTest, OrphansAreRemovedAndNothingElse) {

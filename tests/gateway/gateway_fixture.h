@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
 #include <filesystem>
@@ -148,6 +149,22 @@ class GatewayTest : public ::testing::Test {
     TestResponse res;
     http::read(client.socket(), client.buffer(), res);
     return res;
+  }
+
+  // A WebSocket to `label` through the gateway with the workspace cookie, after one echoed
+  // message proved the tunnel works.
+  using WebSocket = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
+  void open_websocket(WebSocket& ws, const std::string& cookie, const std::string& label) {
+    ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port_});
+    ws.set_option(boost::beast::websocket::stream_base::decorator(
+        [cookie](boost::beast::websocket::request_type& req) {
+          req.set(http::field::cookie, std::string(kWorkspaceCookie) + "=" + cookie);
+        }));
+    ws.handshake(ws_host(label) + ":" + std::to_string(port_), "/api/kernels/k1/channels");
+    ws.write(boost::asio::buffer(std::string("print(6*7)")));
+    boost::beast::flat_buffer buffer;
+    ws.read(buffer);
+    EXPECT_EQ(boost::beast::buffers_to_string(buffer.data()), "print(6*7)");
   }
 
   Services services_ = Services::system();

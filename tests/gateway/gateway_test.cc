@@ -166,16 +166,9 @@ TEST_F(GatewayTest, WebSocketsTunnelAndCloseWhenAccessIsRevoked) {
   std::string bob = sign_in("bob", "bob-password", "alice-nb");
 
   boost::asio::io_context io;
-  websocket::stream<boost::asio::ip::tcp::socket> ws(io);
-  ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port_});
-  ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
-    req.set(http::field::cookie, std::string(kWorkspaceCookie) + "=" + bob);
-  }));
-  ws.handshake(ws_host("alice-nb") + ":" + std::to_string(port_), "/api/kernels/k1/channels");
-  ws.write(boost::asio::buffer(std::string("print(6*7)")));
+  WebSocket ws(io);
+  ASSERT_NO_FATAL_FAILURE(open_websocket(ws, bob, "alice-nb"));
   boost::beast::flat_buffer buffer;
-  ws.read(buffer);
-  EXPECT_EQ(boost::beast::buffers_to_string(buffer.data()), "print(6*7)");
 
   auto revoked_at = std::chrono::steady_clock::now();
   ASSERT_TRUE(store_->write([&](Tx& tx) {

@@ -41,6 +41,7 @@ class JupyterEndToEnd : public ::testing::Test {
     if (!server_ || !server_->running()) start_server("cleanup.log");
     if (port_ != 0 && !admin_token_.empty()) {
       const json::value list = parse(api(http::verb::get, "/api/v1/workspaces?all=true").body());
+      if (HasFailure()) dump_workspace_logs(list);
       for (const auto& w : items(list)) {
         auto del = api(http::verb::delete_,
                        "/api/v1/workspaces/" + str(w, "owner") + "/" + str(w, "name"));
@@ -166,6 +167,17 @@ class JupyterEndToEnd : public ::testing::Test {
       found.push_back(pid + ": " + cmdline);
     }
     return found;
+  }
+
+  // What each workspace printed (Jupyter logs its warnings and failed requests), for a failure.
+  void dump_workspace_logs(const json::value& list) {
+    for (const auto& w : items(list)) {
+      const std::string name = str(w, "owner") + "/" + str(w, "name");
+      auto logs = api(http::verb::get, "/api/v1/workspaces/" + name + "/logs");
+      std::string text = logs.body();
+      if (text.size() > 6000) text = "…" + text.substr(text.size() - 6000);
+      std::cerr << "---- workspace " << name << " (" << str(w, "phase") << ") ----\n" << text << "\n";
+    }
   }
 
   void dump_logs() {
@@ -314,6 +326,9 @@ TEST_F(JupyterEndToEnd, KillNineOfTheServerKeepsTheWorkspace) {
   Browser before = open_workspace(port_, host, "alice", kAlicePassword);
   const std::string kernel = start_kernel(before);
   ASSERT_FALSE(kernel.empty());
+  // State in the kernel's memory: only the same kernel process can print it after the restart
+  // (a restarted Jupyter, or a kernel restarted by Jupyter, would have lost it).
+  ASSERT_EQ(execute(before, kernel, "x = 41\nprint('set')"), "set\n");
 
   step("kill -9 and restart");
   const pid_t old_pid = server_->pid();
@@ -344,8 +359,8 @@ TEST_F(JupyterEndToEnd, KillNineOfTheServerKeepsTheWorkspace) {
   for (const auto& k : listed.as_array()) still_there |= str(k, "id") == kernel;
   EXPECT_TRUE(still_there) << "kernel " << kernel << " is gone, so Jupyter was restarted: "
                            << kernels.body();
-  step("the old kernel still runs code");
-  EXPECT_EQ(execute(after, kernel, "print(6*7)"), "42\n");
+  step("the old kernel still runs code, with its state");
+  EXPECT_EQ(execute(after, kernel, "print(x + 1)"), "42\n");
   step("");
 }
 

@@ -56,10 +56,14 @@ TEST(SqliteErrorsTest, LockedDatabaseIsUnavailableAndReadsStillWork) {
 
 TEST(SqliteErrorsTest, StorageErrorIgnoredByFnStillRollsBackTheWrite) {
   TempDir dir;
-  // Schema version 1 has no sessions table, so create_session fails inside SQLite.
-  Result<std::unique_ptr<Store>> opened = sqlite::open_sqlite_store_at_version(dir.file("a.db"), 1);
+  Result<std::unique_ptr<Store>> opened = open_sqlite_store(dir.file("a.db"));
   ASSERT_STATUS_OK(opened);
   Store& store = **opened;
+  // Without its table, create_session fails inside SQLite.
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file("a.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "DROP TABLE sessions", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
   Status s = store.write([](Tx& tx) -> Status {
     K4DS_RETURN_IF_ERROR(tx.create_user(make_user("alice")).status());
     (void)tx.create_session({.id_hash = "s", .user = "alice"});  // error ignored

@@ -118,11 +118,14 @@ inline Outcome run_k4ds(std::vector<std::string> args, const Env& env,
 // after kill_hard() is how a test restarts k4ds on its old data.
 class Server {
  public:
-  explicit Server(const std::filesystem::path& dir, const std::string& log_name = "server.log") {
+  // extra_args go after `up` and its flags, e.g. {"-c", "k4ds.yaml"}.
+  explicit Server(const std::filesystem::path& dir, const std::string& log_name = "server.log",
+                  const std::vector<std::string>& extra_args = {}) {
     using Clock = std::chrono::steady_clock;
     std::filesystem::create_directories(dir / "data");
     std::vector<std::string> args{K4DS_BINARY, "up", "--listen", "127.0.0.1:0", "--data-dir",
                                   (dir / "data").string()};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<std::string> envs =
         child_env({{"HOME", dir.string()}, {"K4DS_ADMIN_PASSWORD", kAdminPassword}});
     int out[2];

@@ -109,6 +109,13 @@ std::string LocalRuntime::capabilities() const {
   return text;
 }
 
+std::vector<std::string> LocalRuntime::warnings() const {
+  if (cgroups_.mode() != Cgroups::Mode::none) return {};
+  // describe() says why ("limits are NOT enforced: no cgroup hierarchy is writable ...").
+  return {"memory, CPU and process limits of the size are not enforced on this server (" +
+          cgroups_.describe() + ")"};
+}
+
 std::string LocalRuntime::state_dir(std::string_view id) const {
   return options_.data_dir + "/state/" + std::string(id);
 }

@@ -50,6 +50,7 @@ class LocalRuntime : public Runtime {
 
   std::string name() const override { return "local"; }
   std::string capabilities() const override;
+  std::vector<std::string> warnings() const override;
 
   Status apply(const LaunchSpec& spec) override;
   Status stop(std::string_view workspace_id) override;

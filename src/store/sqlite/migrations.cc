@@ -137,6 +137,36 @@ CREATE TABLE api_tokens (
 );
 CREATE INDEX api_tokens_by_user ON api_tokens (user_name, created_at);
 )sql"},
+    {3, "access rules (seeded: everyone may launch everything)", R"sql(
+CREATE TABLE access_policy (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  updated_by TEXT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  version BIGINT NOT NULL
+);
+INSERT INTO access_policy (id, updated_by, updated_at, version) VALUES (1, 'k4ds', 0, 0);
+
+-- Lists are newline-separated (names never contain one).
+CREATE TABLE access_rules (
+  position INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  effect TEXT NOT NULL,
+  action TEXT NOT NULL,
+  who TEXT NOT NULL,
+  environments TEXT NOT NULL,
+  sizes TEXT NOT NULL,
+  owners TEXT NOT NULL,
+  description TEXT NOT NULL
+);
+INSERT INTO access_rules (position, id, effect, action, who, environments, sizes, owners, description)
+VALUES (1, 'r1', 'allow', 'launch', '*', '*', '*', '',
+        'everyone may launch every environment in every size; put narrower rules before this one');
+)sql"},
+    {4, "directory: POSIX ids of users, the provider that owns a group", R"sql(
+ALTER TABLE users ADD COLUMN uid_number BIGINT NOT NULL DEFAULT -1;
+ALTER TABLE users ADD COLUMN gid_number BIGINT NOT NULL DEFAULT -1;
+ALTER TABLE user_groups ADD COLUMN provider TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kLatestSchemaVersion);

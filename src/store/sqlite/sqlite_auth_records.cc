@@ -136,6 +136,15 @@ Result<int> SqliteTx::delete_expired_sessions(int64_t now_ms) {
   return static_cast<int>(ids->size());
 }
 
+Result<std::vector<std::string>> SqliteTx::list_signed_in_users(int64_t now_ms) {
+  Stmt st(conn_,
+          "SELECT user_name FROM sessions WHERE expires_at > ? UNION "
+          "SELECT user_name FROM api_tokens WHERE expires_at = 0 OR expires_at > ? "
+          "ORDER BY 1");
+  st.int64(now_ms).int64(now_ms);
+  return collect_ids(st);
+}
+
 Result<ApiToken> SqliteTx::create_token(const ApiToken& token) {
   K4DS_RETURN_IF_ERROR(check_writable());
   if (token.id.empty()) return invalid_argument("an API token needs an id");

@@ -8,7 +8,7 @@
 // Connection::sticky_error) so the store rolls back even if fn ignored them.
 // Implementation is split by record kind: sqlite_tx.cc (change feed, helpers),
 // sqlite_users.cc (users, groups), sqlite_workspaces.cc (workspaces, events, volumes, shares),
-// sqlite_auth_records.cc (sessions, tokens).
+// sqlite_auth_records.cc (sessions, tokens), sqlite_policy.cc (access rules).
 #pragma once
 
 #include <string>
@@ -53,6 +53,10 @@ class SqliteTx final : public Tx {
   Status delete_share(std::string_view workspace_id, PrincipalKind kind,
                       std::string_view principal) override;
   Result<std::vector<Share>> list_shares(std::string_view workspace_id) override;
+  Result<std::vector<Share>> list_shares_with(PrincipalKind kind, std::string_view principal) override;
+
+  Result<AccessPolicy> get_policy() override;
+  Result<AccessPolicy> replace_policy(const AccessPolicy& policy) override;
 
   Result<Session> create_session(const Session& session) override;
   Result<Session> get_session(std::string_view id_hash) override;
@@ -60,6 +64,7 @@ class SqliteTx final : public Tx {
   Status delete_session(std::string_view id_hash) override;
   Result<int> delete_sessions_of_user(std::string_view user) override;
   Result<int> delete_expired_sessions(int64_t now_ms) override;
+  Result<std::vector<std::string>> list_signed_in_users(int64_t now_ms) override;
 
   Result<ApiToken> create_token(const ApiToken& token) override;
   Result<ApiToken> get_token(std::string_view id) override;

@@ -17,6 +17,8 @@ User read_user(const Stmt& st) {
               .password_hash = st.text_at(4),
               .admin = st.flag_at(5),
               .disabled = st.flag_at(6),
+              .uid_number = st.int64_at(10),
+              .gid_number = st.int64_at(11),
               .created_at = st.int64_at(7),
               .updated_at = st.int64_at(8),
               .version = st.int64_at(9)};
@@ -45,10 +47,12 @@ Result<User> SqliteTx::create_user(const User& user) {
   if (!rev) return rev.status();
   Stmt st(conn_,
           "INSERT INTO users (name, display_name, email, provider, password_hash, admin, "
-          "disabled, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+          "disabled, created_at, updated_at, version, uid_number, gid_number) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   st.text(user.name).text(user.display_name).text(user.email).text(user.provider);
   st.text(user.password_hash).flag(user.admin).flag(user.disabled);
   st.int64(user.created_at).int64(user.updated_at).int64(*rev);
+  st.int64(user.uid_number).int64(user.gid_number);
   K4DS_RETURN_IF_ERROR(st.run());
   User out = user;
   out.version = *rev;
@@ -57,7 +61,8 @@ Result<User> SqliteTx::create_user(const User& user) {
 
 Result<User> SqliteTx::get_user(std::string_view name) {
   Stmt st(conn_, "SELECT name, display_name, email, provider, password_hash, admin, disabled, "
-                 "created_at, updated_at, version FROM users WHERE name = ?");
+                 "created_at, updated_at, version, uid_number, gid_number FROM users "
+                 "WHERE name = ?");
   st.text(name);
   Result<bool> row = st.step();
   if (!row) return row.status();
@@ -67,7 +72,8 @@ Result<User> SqliteTx::get_user(std::string_view name) {
 
 Result<std::vector<User>> SqliteTx::list_users() {
   Stmt st(conn_, "SELECT name, display_name, email, provider, password_hash, admin, disabled, "
-                 "created_at, updated_at, version FROM users ORDER BY name");
+                 "created_at, updated_at, version, uid_number, gid_number FROM users "
+                 "ORDER BY name");
   std::vector<User> out;
   for (;;) {
     Result<bool> row = st.step();
@@ -87,11 +93,12 @@ Result<User> SqliteTx::update_user(const User& user) {
   if (!rev) return rev.status();
   Stmt st(conn_,
           "UPDATE users SET display_name = ?, email = ?, provider = ?, password_hash = ?, "
-          "admin = ?, disabled = ?, created_at = ?, updated_at = ?, version = ? "
-          "WHERE name = ? AND version = ?");
+          "admin = ?, disabled = ?, created_at = ?, updated_at = ?, version = ?, "
+          "uid_number = ?, gid_number = ? WHERE name = ? AND version = ?");
   st.text(user.display_name).text(user.email).text(user.provider).text(user.password_hash);
   st.flag(user.admin).flag(user.disabled).int64(user.created_at).int64(user.updated_at);
-  st.int64(*rev).text(user.name).int64(user.version);
+  st.int64(*rev).int64(user.uid_number).int64(user.gid_number).text(user.name);
+  st.int64(user.version);
   K4DS_RETURN_IF_ERROR(st.run());
   User out = user;
   out.version = *rev;
@@ -134,10 +141,10 @@ Result<Group> SqliteTx::create_group(const Group& group) {
   Result<int64_t> rev = record_change(RecordKind::group, ChangeOp::created, group.name, "");
   if (!rev) return rev.status();
   Stmt st(conn_,
-          "INSERT INTO user_groups (name, description, created_at, updated_at, version) "
-          "VALUES (?, ?, ?, ?, ?)");
+          "INSERT INTO user_groups (name, description, created_at, updated_at, version, provider) "
+          "VALUES (?, ?, ?, ?, ?, ?)");
   st.text(group.name).text(group.description).int64(group.created_at).int64(group.updated_at);
-  st.int64(*rev);
+  st.int64(*rev).text(group.provider);
   K4DS_RETURN_IF_ERROR(st.run());
   Group out = group;
   out.members = normalized(group.members);
@@ -147,14 +154,14 @@ Result<Group> SqliteTx::create_group(const Group& group) {
 }
 
 Result<Group> SqliteTx::get_group(std::string_view name) {
-  Stmt st(conn_, "SELECT name, description, created_at, updated_at, version FROM user_groups "
-                 "WHERE name = ?");
+  Stmt st(conn_, "SELECT name, description, created_at, updated_at, version, provider "
+                 "FROM user_groups WHERE name = ?");
   st.text(name);
   Result<bool> row = st.step();
   if (!row) return row.status();
   if (!*row) return no_group(name);
-  Group g{.name = st.text_at(0), .description = st.text_at(1), .created_at = st.int64_at(2),
-          .updated_at = st.int64_at(3), .version = st.int64_at(4)};
+  Group g{.name = st.text_at(0), .description = st.text_at(1), .provider = st.text_at(5),
+          .created_at = st.int64_at(2), .updated_at = st.int64_at(3), .version = st.int64_at(4)};
   Result<std::vector<std::string>> members = group_members(name);
   if (!members) return members.status();
   g.members = std::move(*members);
@@ -164,15 +171,15 @@ Result<Group> SqliteTx::get_group(std::string_view name) {
 Result<std::vector<Group>> SqliteTx::list_groups() {
   std::vector<Group> out;
   {
-    Stmt st(conn_, "SELECT name, description, created_at, updated_at, version FROM user_groups "
-                   "ORDER BY name");
+    Stmt st(conn_, "SELECT name, description, created_at, updated_at, version, provider "
+                   "FROM user_groups ORDER BY name");
     for (;;) {
       Result<bool> row = st.step();
       if (!row) return row.status();
       if (!*row) break;
       out.push_back(Group{.name = st.text_at(0), .description = st.text_at(1),
-                          .created_at = st.int64_at(2), .updated_at = st.int64_at(3),
-                          .version = st.int64_at(4)});
+                          .provider = st.text_at(5), .created_at = st.int64_at(2),
+                          .updated_at = st.int64_at(3), .version = st.int64_at(4)});
     }
   }
   // One pass over all members instead of one query per group.
@@ -200,10 +207,10 @@ Result<Group> SqliteTx::update_group(const Group& group) {
   Result<int64_t> rev = record_change(RecordKind::group, ChangeOp::updated, group.name, "");
   if (!rev) return rev.status();
   Stmt st(conn_,
-          "UPDATE user_groups SET description = ?, created_at = ?, updated_at = ?, version = ? "
-          "WHERE name = ? AND version = ?");
+          "UPDATE user_groups SET description = ?, created_at = ?, updated_at = ?, version = ?, "
+          "provider = ? WHERE name = ? AND version = ?");
   st.text(group.description).int64(group.created_at).int64(group.updated_at).int64(*rev);
-  st.text(group.name).int64(group.version);
+  st.text(group.provider).text(group.name).int64(group.version);
   K4DS_RETURN_IF_ERROR(st.run());
   Group out = group;
   out.members = normalized(group.members);

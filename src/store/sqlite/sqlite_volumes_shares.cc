@@ -15,6 +15,24 @@ std::string principal_label(PrincipalKind kind, std::string_view principal) {
   return std::string(principal_kind_name(kind)) + " " + std::string(principal);
 }
 
+Result<std::vector<Share>> read_shares(Stmt& st) {
+  std::vector<Share> out;
+  for (;;) {
+    Result<bool> row = st.step();
+    if (!row) return row.status();
+    if (!*row) return out;
+    std::string kind = st.text_at(1);
+    if (kind != "user" && kind != "group") {
+      return internal_error("a share of workspace " + st.text_at(0) +
+                            " has an unknown principal kind '" + kind + "'");
+    }
+    out.push_back(Share{.workspace_id = st.text_at(0),
+                        .kind = kind == "user" ? PrincipalKind::user : PrincipalKind::group,
+                        .principal = st.text_at(2), .created_by = st.text_at(3),
+                        .created_at = st.int64_at(4), .version = st.int64_at(5)});
+  }
+}
+
 }  // namespace
 
 Result<Volume> SqliteTx::create_volume(const Volume& volume) {
@@ -127,21 +145,15 @@ Result<std::vector<Share>> SqliteTx::list_shares(std::string_view workspace_id) 
           "SELECT workspace_id, principal_kind, principal, created_by, created_at, version "
           "FROM shares WHERE workspace_id = ? ORDER BY principal_kind, principal");
   st.text(workspace_id);
-  std::vector<Share> out;
-  for (;;) {
-    Result<bool> row = st.step();
-    if (!row) return row.status();
-    if (!*row) return out;
-    std::string kind = st.text_at(1);
-    if (kind != "user" && kind != "group") {
-      return internal_error("a share of workspace " + std::string(workspace_id) +
-                            " has an unknown principal kind '" + kind + "'");
-    }
-    out.push_back(Share{.workspace_id = st.text_at(0),
-                        .kind = kind == "user" ? PrincipalKind::user : PrincipalKind::group,
-                        .principal = st.text_at(2), .created_by = st.text_at(3),
-                        .created_at = st.int64_at(4), .version = st.int64_at(5)});
-  }
+  return read_shares(st);
+}
+
+Result<std::vector<Share>> SqliteTx::list_shares_with(PrincipalKind kind, std::string_view principal) {
+  Stmt st(conn_,
+          "SELECT workspace_id, principal_kind, principal, created_by, created_at, version "
+          "FROM shares WHERE principal_kind = ? AND principal = ? ORDER BY workspace_id");
+  st.text(principal_kind_name(kind)).text(principal);
+  return read_shares(st);
 }
 
 }  // namespace k4ds::sqlite

@@ -1,0 +1,138 @@
+// Launch: pick an environment, a size and a name; the API refuses early, with its reason, what
+// cannot be done (a name in use, an environment this server cannot run). Then live progress.
+import { useState } from 'preact/hooks';
+import { api, messageOf, type Environment, type Size, type User, type Workspace } from '../api';
+import { Link } from '../router';
+import { ErrorBox, Loading, PageTitle, useAsync } from '../ui';
+import { Progress, useWatch } from './progress';
+
+export function LaunchPage({ user }: { user: User }) {
+  const [launched, setLaunched] = useState<Workspace | null>(null);
+  if (launched) return <Launched workspace={launched} onAnother={() => setLaunched(null)} />;
+  return <LaunchForm user={user} onLaunched={setLaunched} />;
+}
+
+function LaunchForm({ user, onLaunched }: { user: User; onLaunched: (w: Workspace) => void }) {
+  const catalog = useAsync(() => Promise.all([api.environments(), api.sizes()]), []);
+  const [envChoice, setEnvChoice] = useState('');
+  const [sizeChoice, setSizeChoice] = useState('');
+  const [name, setName] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  if (!catalog.data) {
+    return (
+      <>
+        <PageTitle title="Launch a workspace">Launch a workspace</PageTitle>
+        {catalog.error ? <ErrorBox error={catalog.error} /> : <Loading what="environments and sizes" />}
+      </>
+    );
+  }
+  const [envs, sizes] = catalog.data as [Environment[], Size[]];
+  const firstAvailable = envs.find((e) => e.available);
+  const env = envs.find((e) => e.name === envChoice) ?? firstAvailable;
+  const size = sizeChoice || env?.default_size || sizes[0]?.name || '';
+  const host = `${user.name}-${name.trim() || env?.name || 'name'}`;
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!env) return;
+    setBusy(true);
+    setError('');
+    try {
+      const created = await api.launch({ environment: env.name, size, name: name.trim() || undefined });
+      onLaunched(created);
+    } catch (err) {
+      setError(messageOf(err));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <>
+      <PageTitle title="Launch a workspace">Launch a workspace</PageTitle>
+      <form onSubmit={submit} class="launch">
+        <fieldset>
+          <legend>Environment</legend>
+          {envs.length === 0 && <p class="empty">This server offers no environments yet; ask your admin to add one.</p>}
+          <div class="choices">
+            {envs.map((e) => (
+              <label key={e.name} class={`choice${e.available ? '' : ' unavailable'}`}>
+                <input
+                  type="radio"
+                  name="environment"
+                  value={e.name}
+                  checked={env?.name === e.name}
+                  disabled={!e.available}
+                  onChange={() => {
+                    setEnvChoice(e.name);
+                    setSizeChoice('');
+                  }}
+                />
+                <span class="choice-title">{e.display_name}</span>
+                {e.version && <span class="muted"> version {e.version}</span>}
+                <span class="choice-text">{e.description}</span>
+                {!e.available && <span class="choice-text reason">Not available: {e.unavailable_reason}</span>}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+
+        <label for="launch-size">Size</label>
+        <select id="launch-size" value={size} onChange={(e) => setSizeChoice(e.currentTarget.value)}>
+          {sizes.map((s) => (
+            <option key={s.name} value={s.name}>
+              {s.name}: {s.description || `${s.cpu} CPU, ${s.memory} memory${s.gpus > 0 ? `, ${s.gpus} GPU` : ''}`}
+            </option>
+          ))}
+        </select>
+
+        <label for="launch-name">Name</label>
+        <input
+          id="launch-name"
+          value={name}
+          placeholder={env?.name}
+          autocapitalize="none"
+          spellcheck={false}
+          aria-describedby="launch-name-help"
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
+        <p id="launch-name-help" class="hint">
+          Lower-case letters, digits and dashes. Its address will be <code>{host}</code>. Leave empty to use the
+          environment's name.
+        </p>
+
+        <p class="hint">
+          Your home volume is attached. Files in it are kept when the workspace is stopped or deleted.
+        </p>
+        <ErrorBox error={error} />
+        <div class="actions">
+          <button type="submit" class="primary" disabled={busy || !env}>
+            {busy ? 'Launching…' : 'Launch'}
+          </button>
+          <Link href="/">Cancel</Link>
+        </div>
+      </form>
+    </>
+  );
+}
+
+function Launched({ workspace, onAnother }: { workspace: Workspace; onAnother: () => void }) {
+  const watch = useWatch(workspace.owner, workspace.name);
+  const detail = `/w/${encodeURIComponent(workspace.owner)}/${encodeURIComponent(workspace.name)}`;
+  return (
+    <>
+      <PageTitle title={`Launching ${workspace.name}`}>Launching {workspace.name}</PageTitle>
+      <p>
+        It will be at <code>{workspace.url}</code>. You can leave this page; it keeps starting.
+      </p>
+      <Progress watch={watch} />
+      <p class="actions">
+        <Link href={detail}>Details, sharing and logs</Link>
+        <button type="button" onClick={onAnother}>
+          Launch another
+        </button>
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,62 @@
+// My volumes: storage that outlives workspaces.
+import { Fragment } from 'preact';
+import { api } from '../api';
+import { Link } from '../router';
+import { Age, ErrorBox, Loading, PageTitle, useAsync } from '../ui';
+
+export function VolumesPage() {
+  const volumes = useAsync(() => api.volumes(), []);
+  const workspaces = useAsync(() => api.workspaces(), []);
+  const usedBy = (id: string) => (workspaces.data ?? []).filter((w) => w.volumes.includes(id));
+
+  return (
+    <>
+      <PageTitle title="My volumes">My volumes</PageTitle>
+      <p class="hint">
+        Volumes keep your files. They are attached to your workspaces and kept when a workspace is stopped or deleted.
+      </p>
+      <ErrorBox error={volumes.error || workspaces.error} />
+      {volumes.data === undefined ? (
+        !volumes.error && <Loading what="your volumes" />
+      ) : volumes.data.length === 0 ? (
+        <p class="empty">
+          No volumes yet. Your home volume is made when you <Link href="/launch">launch your first workspace</Link>.
+        </p>
+      ) : (
+        <table class="list">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Used by</th>
+              <th scope="col">Created</th>
+              <th scope="col">Identifier</th>
+            </tr>
+          </thead>
+          <tbody>
+            {volumes.data.map((v) => (
+              <tr key={v.id}>
+                <td data-label="Name">{v.name}</td>
+                <td data-label="Used by">
+                  {usedBy(v.id).length === 0
+                    ? 'no workspace'
+                    : usedBy(v.id).map((w, i) => (
+                        <Fragment key={w.id}>
+                          {i > 0 && ', '}
+                          <Link href={`/w/${encodeURIComponent(w.owner)}/${encodeURIComponent(w.name)}`}>{w.name}</Link>
+                        </Fragment>
+                      ))}
+                </td>
+                <td data-label="Created">
+                  <Age iso={v.created_at} ago />
+                </td>
+                <td data-label="Identifier" class="mono">
+                  {v.id}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,29 @@
+#include "auth/access_facts.h"
+
+#include <algorithm>
+
+#include "auth/rules.h"
+
+namespace k4ds {
+
+Result<std::vector<std::string>> groups_of(Tx& tx, std::string_view user) {
+  auto groups = tx.list_groups();  // ordered by name, members sorted
+  if (!groups) return groups.status();
+  std::vector<std::string> out;
+  for (const Group& g : *groups) {
+    if (std::binary_search(g.members.begin(), g.members.end(), user)) out.push_back(g.name);
+  }
+  return out;
+}
+
+Result<bool> effective_admin(Tx& tx, const User& user) {
+  if (user.admin) return true;
+  if (user.disabled) return false;
+  auto policy = tx.get_policy();
+  if (!policy) return policy.status();
+  auto groups = groups_of(tx, user.name);
+  if (!groups) return groups.status();
+  return evaluate_admin(*policy, RuleSubject{user.name, std::move(groups).value()}).allowed;
+}
+
+}  // namespace k4ds

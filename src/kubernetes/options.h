@@ -1,0 +1,73 @@
+// KubernetesOptions: how an operator wants workspaces laid out on a cluster. Plain values, filled
+// from the config's `runtime: {kind: kubernetes}` section (or left at the defaults for dry-run).
+//
+// Contract: the defaults render working objects for a plain cluster (per-user namespaces,
+// the cluster's default storage class, no pull secret). Nothing here talks to a cluster.
+//
+// Usage:
+//   KubernetesOptions o;
+//   o.namespace_mode = NamespaceMode::shared;
+//   o.shared_namespace = "k4ds-workspaces";
+//   o.registries.push_back({.server = "europe-docker.pkg.dev", .json_key = key_file_text});
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace k4ds::kubernetes {
+
+enum class NamespaceMode {
+  per_user,  // every user's workspaces and volumes in "<namespace_prefix><user>"
+  shared,    // everything in `shared_namespace`
+};
+
+// Credentials for one private registry. Either username + password, or `json_key`: the text of
+// a Google Cloud service-account key (GCR / Artifact Registry), sent as user "_json_key".
+struct RegistryCredential {
+  std::string server;  // "registry.example.com", "europe-docker.pkg.dev"
+  std::string username;
+  std::string password;
+  std::string json_key;
+};
+
+struct Toleration {
+  std::string key;
+  std::string op = "Exists";  // "Exists" or "Equal"
+  std::string value;           // with "Equal"
+  std::string effect;          // "", "NoSchedule", "PreferNoSchedule", "NoExecute"
+};
+
+// Where workspaces of one size may run.
+struct NodePool {
+  std::map<std::string, std::string> node_selector;
+  std::vector<Toleration> tolerations;
+};
+
+struct KubernetesOptions {
+  NamespaceMode namespace_mode = NamespaceMode::per_user;
+  std::string namespace_prefix = "k4ds-";       // per_user: "k4ds-alice"
+  std::string shared_namespace = "k4ds";        // shared
+  // Home volumes: a PVC per volume from this storage class ("" = the cluster's default) ...
+  std::string storage_class;
+  int64_t volume_size_bytes = int64_t{10} << 30;  // 10 GiB
+  // ... or, when nfs_server is set, a static NFS PersistentVolume at "<nfs_export>/<volume id>".
+  std::string nfs_server;
+  std::string nfs_export;
+  std::vector<RegistryCredential> registries;  // → one dockerconfigjson pull secret
+  std::map<std::string, NodePool> node_pools;  // by size name
+  // Workspaces with GPUs tolerate the usual "nvidia.com/gpu" taint of GPU nodes.
+  bool tolerate_gpu_taint = true;
+  // The gateway's pods, the only ones the NetworkPolicy admits. Empty namespace = the
+  // workspace's own namespace.
+  std::map<std::string, std::string> gateway_pod_labels = {
+      {"app.kubernetes.io/name", "k4ds"}, {"app.kubernetes.io/component", "gateway"}};
+  std::string gateway_namespace = "k4ds";
+  // Who the workspace runs as when the directory has no uidNumber/gidNumber for the user.
+  int64_t default_uid = 1000;
+  int64_t default_gid = 100;
+  std::string home_path = "/home/{user}";  // where the home volume is mounted
+};
+
+}  // namespace k4ds::kubernetes

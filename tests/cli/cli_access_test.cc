@@ -1,0 +1,119 @@
+// End-to-end: sharing and access rules with the real CLI against `k4ds up`.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "support/process.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using k4ds::testing::Env;
+using k4ds::testing::kAdminPassword;
+using k4ds::testing::Outcome;
+using k4ds::testing::run_k4ds;
+using k4ds::testing::Server;
+
+class CliAccess : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/k4ds_cli_access_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    server_ = std::make_unique<Server>(dir_);
+    ASSERT_FALSE(server_->url().empty()) << server_->startup_output();
+    for (const char* user : {"admin", "alice", "bob"}) {
+      fs::create_directories(dir_ / user);
+      env_[user] = {{"HOME", (dir_ / user).string()}, {"K4DS_CONFIG", (dir_ / user / "cli.yaml").string()}};
+    }
+    login("admin", kAdminPassword);
+    for (const char* user : {"alice", "bob"}) {
+      Outcome r = k4ds("admin", {"admin", "user", "add", user, "--password-stdin"}, std::string(user) + "-Passw0rd!\n");
+      ASSERT_EQ(r.exit_code, 0) << r;
+      login(user, std::string(user) + "-Passw0rd!");
+    }
+  }
+  void TearDown() override {
+    server_.reset();
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+  void login(const std::string& user, const std::string& password) {
+    Outcome r = k4ds(user, {"login", server_->url(), "-u", user, "--password-stdin"}, password + "\n");
+    ASSERT_EQ(r.exit_code, 0) << r;
+  }
+  Outcome k4ds(const std::string& who, std::vector<std::string> args, const std::string& input = "") {
+    return run_k4ds(std::move(args), env_.at(who), input);
+  }
+  fs::path dir_;
+  std::unique_ptr<Server> server_;
+  std::map<std::string, Env> env_;
+};
+
+TEST_F(CliAccess, ShareUnshareAndSeeWhatIsShared) {
+  Outcome r = k4ds("alice", {"launch", "jupyter-python", "--name", "nb"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  r = k4ds("alice", {"share", "nb"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("is not shared"), std::string::npos) << r;
+  r = k4ds("admin", {"admin", "group", "add", "analysts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+
+  r = k4ds("alice", {"share", "nb", "user:bob", "group:analysts"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("user:bob"), std::string::npos) << r;
+  EXPECT_NE(r.out.find("group:analysts"), std::string::npos) << r;
+
+  r = k4ds("bob", {"ls", "--shared"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("alice"), std::string::npos) << r;
+  EXPECT_NE(r.out.find("nb"), std::string::npos) << r;
+
+  r = k4ds("alice", {"share", "nb", "user:nobody"});
+  EXPECT_EQ(r.exit_code, 9) << r;
+  EXPECT_NE(r.err.find("there is no user named nobody"), std::string::npos) << r;
+  r = k4ds("bob", {"share", "alice/nb", "user:bob"});
+  EXPECT_EQ(r.exit_code, 5) << r << " (bob may not share alice's workspace)";
+
+  r = k4ds("alice", {"unshare", "nb", "user:bob"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("Stopped sharing alice/nb with user:bob"), std::string::npos) << r;
+  r = k4ds("bob", {"ls", "--shared"});
+  EXPECT_NE(r.out.find("No one has shared"), std::string::npos) << r;
+}
+
+TEST_F(CliAccess, PolicyRulesAreObeyedAndExplained) {
+  Outcome r = k4ds("admin", {"policy", "ls"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("r1"), std::string::npos) << r;
+
+  r = k4ds("admin", {"policy", "add", "deny", "launch", "user:bob", "--size", "small", "--at", "1",
+                     "-d", "bob uses large only"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("Added rule 1 (r2): deny user:bob to launch any environment in size small"),
+            std::string::npos) << r;
+
+  r = k4ds("bob", {"launch", "jupyter-python", "--size", "small"});
+  EXPECT_EQ(r.exit_code, 4) << r;
+  EXPECT_NE(r.err.find("rule 1 (r2"), std::string::npos) << r;
+
+  r = k4ds("admin", {"policy", "check", "bob", "env:jupyter-python", "size:small"});
+  EXPECT_EQ(r.exit_code, 4) << r;
+  EXPECT_NE(r.out.find("denied: rule 1 (r2"), std::string::npos) << r;
+  r = k4ds("admin", {"policy", "check", "alice", "size:small"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("allowed: rule 2 (r1"), std::string::npos) << r;
+  r = k4ds("admin", {"policy", "check", "bob", "admin"});
+  EXPECT_EQ(r.exit_code, 4) << r;
+  r = k4ds("admin", {"policy", "check", "bob", "nonsense"});
+  EXPECT_EQ(r.exit_code, 9) << r;
+
+  r = k4ds("alice", {"policy", "add", "allow", "admin", "user:alice"});
+  EXPECT_EQ(r.exit_code, 4) << r << " (only admins edit rules)";
+
+  r = k4ds("admin", {"policy", "rm", "r2"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  r = k4ds("bob", {"launch", "jupyter-python", "--size", "small"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+}
+
+}  // namespace
