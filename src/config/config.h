@@ -72,6 +72,10 @@ struct Config {
   std::string portal_host;  // empty = domain
   std::chrono::seconds session_ttl = std::chrono::hours(12);
   std::vector<std::string> trusted_proxies;  // CIDRs or addresses
+  // TLS termination by k4ds itself (tls: {listen, cert, key}); empty listen = off.
+  std::string tls_listen;
+  std::string tls_cert;
+  std::string tls_key;
   Catalog catalog;
   std::vector<SeedUser> users;
   std::vector<LdapProviderConfig> identity_providers;  // LDAP / AD; built-in accounts always on

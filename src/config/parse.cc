@@ -1,4 +1,6 @@
 // parse_config_text: the YAML document → Config, collecting every problem with its path.
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -30,7 +32,7 @@ class Loader {
     bool is_map = r_.for_each_key(
         root, "",
         {"domain", "listen", "data_dir", "portal_host", "session_ttl", "trusted_proxies",
-         "default_size", "environments", "sizes", "users", "identity_providers"},
+         "default_size", "environments", "sizes", "users", "identity_providers", "tls"},
         [&](std::string_view key, const YAML::Node& v, const std::string& path) {
           if (key == "domain") {
             assign_checked(v, path, c.domain, config::check_domain);
@@ -70,6 +72,8 @@ class Loader {
             });
           } else if (key == "identity_providers") {
             config::load_identity_providers(r_, v, path, c.identity_providers);
+          } else if (key == "tls") {
+            load_tls(v, path);
           }
         });
     if (!is_map) return;
@@ -122,6 +126,28 @@ class Loader {
       return "";
     }
     return *name;
+  }
+
+  // tls: {listen: ":443", cert: PATH, key: PATH}; the files must be readable now (k4ds re-reads
+  // them when they change, so a renewal needs no restart).
+  void load_tls(const YAML::Node& n, const std::string& path) {
+    Config& c = parsed_.config;
+    c.tls_listen = "0.0.0.0:443";
+    r_.for_each_key(n, path, {"listen", "cert", "key"},
+                    [&](std::string_view key, const YAML::Node& v, const std::string& p) {
+                      if (key == "listen") {
+                        assign_checked(v, p, c.tls_listen, config::check_listen);
+                      } else if (auto s = r_.string(v, p)) {
+                        if (s->empty() || ::access(s->c_str(), R_OK) != 0) {
+                          r_.report(p, fmt::format("\"{}\" is not a readable file; give the PEM {} file", *s,
+                                                   key == "cert" ? "certificate" : "private key"));
+                        }
+                        (key == "cert" ? c.tls_cert : c.tls_key) = *s;
+                      }
+                    });
+    if (n.IsMap() && (!n["cert"] || !n["key"])) {
+      r_.report(path, "needs both cert and key (PEM files: a certificate for *.<domain> and <domain>, and its key)");
+    }
   }
 
   void load_environment(const YAML::Node& n, const std::string& path) {

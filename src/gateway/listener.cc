@@ -24,6 +24,9 @@
 #include "gateway/gateway.h"
 #include "gateway/headers.h"
 #include "gateway/host.h"
+#include "gateway/tls_front.h"
+
+#include <openssl/rand.h>
 
 namespace k4ds {
 
@@ -75,6 +78,8 @@ struct Listener::Impl {
         io(options.io_threads),
         pool(static_cast<std::size_t>(options.worker_threads)),
         acceptor(io),
+        tls_acceptor(io),
+        internal_acceptor(io),
         notifier(store),
         trusted(TrustedProxies::parse(options.trusted_proxies).value()) {
     if (options.portal_host.empty()) options.portal_host = options.domain;
@@ -86,12 +91,22 @@ struct Listener::Impl {
   asio::io_context io;
   asio::thread_pool pool;
   tcp::acceptor acceptor;
+  tcp::acceptor tls_acceptor;       // HTTPS, when TLS is on
+  tcp::acceptor internal_acceptor;  // 127.0.0.1: decrypted connections from the TLS front
+  std::unique_ptr<TlsFront> tls;
+  std::string handoff_secret;
   ChangeNotifier notifier;
   TrustedProxies trusted;
   std::shared_ptr<spdlog::logger> log = component_logger("gateway");
 
-  awaitable<void> accept_loop();
-  awaitable<void> serve(tcp::socket socket);
+  // Where a connection came from: the plain port, or the TLS front (secure, with the client's
+  // address in its hand-off line).
+  enum class Origin { plain, tls };
+  awaitable<void> accept_loop(tcp::acceptor& from, Origin origin);
+  awaitable<void> tls_accept_loop();
+  awaitable<void> serve(tcp::socket socket, Origin origin);
+  awaitable<bool> read_handoff(beast::tcp_stream& stream, beast::flat_buffer& buffer, std::string& client);
+  HttpResponse https_redirect(const http::request_parser<http::empty_body>& header, const HostClass& host) const;
   awaitable<void> reject(beast::tcp_stream& stream, boost::system::error_code ec);
   awaitable<bool> pump_stream(beast::tcp_stream& stream, StreamReply reply, unsigned version);
   template <class F>
@@ -105,9 +120,9 @@ auto Listener::Impl::on_pool(F f) -> awaitable<decltype(f())> {
       pool, [&]() -> awaitable<decltype(f())> { co_return f(); }, use_awaitable);
 }
 
-awaitable<void> Listener::Impl::accept_loop() {
+awaitable<void> Listener::Impl::accept_loop(tcp::acceptor& from, Origin origin) {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), kAsTuple);
+    auto [ec, socket] = co_await from.async_accept(asio::make_strand(io), kAsTuple);
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
       log->warn("accept failed: {}", ec.message());
@@ -118,7 +133,7 @@ awaitable<void> Listener::Impl::accept_loop() {
     boost::system::error_code nodelay_ec;
     socket.set_option(tcp::no_delay(true), nodelay_ec);
     auto executor = socket.get_executor();
-    asio::co_spawn(executor, serve(std::move(socket)), [this](std::exception_ptr e) {
+    asio::co_spawn(executor, serve(std::move(socket), origin), [this](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -129,13 +144,72 @@ awaitable<void> Listener::Impl::accept_loop() {
   }
 }
 
-awaitable<void> Listener::Impl::serve(tcp::socket socket) {
+awaitable<void> Listener::Impl::tls_accept_loop() {
+  const tcp::endpoint inner = internal_acceptor.local_endpoint();
+  for (;;) {
+    auto [ec, socket] = co_await tls_acceptor.async_accept(asio::make_strand(io), kAsTuple);
+    if (ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      log->warn("accept failed on the TLS port: {}", ec.message());
+      continue;
+    }
+    boost::system::error_code nodelay_ec;
+    socket.set_option(tcp::no_delay(true), nodelay_ec);
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, tls->serve(std::move(socket), inner, handoff_secret), asio::detached);
+  }
+}
+
+// The TLS front's first line: who the client is. Anything else on the internal port is dropped.
+awaitable<bool> Listener::Impl::read_handoff(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                             std::string& client) {
+  stream.expires_after(options.request_timeout);
+  for (;;) {
+    auto data = buffer.cdata();
+    std::string_view seen(static_cast<const char*>(data.data()), data.size());
+    if (auto eol = seen.find("\r\n"); eol != std::string_view::npos) {
+      auto parsed = parse_handoff(seen.substr(0, eol + 2), handoff_secret);
+      buffer.consume(eol + 2);
+      stream.expires_never();
+      if (!parsed) co_return false;
+      client = *parsed;
+      co_return true;
+    }
+    if (seen.size() > kMaxHandoffLine) co_return false;
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kMaxHandoffLine), kAsTuple);
+    if (ec) co_return false;
+    buffer.commit(n);
+  }
+}
+
+// 308 to the same URL over HTTPS, for a host that is ours (never an open redirect).
+HttpResponse Listener::Impl::https_redirect(const http::request_parser<http::empty_body>& header,
+                                            const HostClass& host) const {
+  HttpResponse res{http::status::permanent_redirect, header.get().version()};
+  std::string name = host.kind == HostKind::portal ? options.portal_host
+                                                   : host.owner + "-" + host.name + "." + options.domain;
+  boost::system::error_code ec;
+  const uint16_t port = tls_acceptor.local_endpoint(ec).port();
+  res.set(http::field::location, "https://" + name + (port == 443 ? "" : ":" + std::to_string(port)) +
+                                     std::string(header.get().target()));
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(false);
+  res.prepare_payload();
+  return res;
+}
+
+awaitable<void> Listener::Impl::serve(tcp::socket socket, Origin origin) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   boost::system::error_code peer_ec;
   auto peer = stream.socket().remote_endpoint(peer_ec);
-  const std::string peer_address = peer_ec ? std::string() : peer.address().to_string();
-  const bool trusted_peer = !peer_ec && trusted.contains(peer.address());
+  std::string peer_address = peer_ec ? std::string() : peer.address().to_string();
+  bool trusted_peer = !peer_ec && trusted.contains(peer.address());
+  const bool via_tls = origin == Origin::tls;
+  if (via_tls) {
+    if (!co_await read_handoff(stream, buffer, peer_address)) co_return;
+    trusted_peer = false;  // the TLS front is the edge: nothing forwarded is believed
+  }
 
   UpstreamConnection upstream;  // kept alive across this client's requests to one workspace
   asio::steady_timer header_deadline(stream.get_executor());
@@ -168,7 +242,7 @@ awaitable<void> Listener::Impl::serve(tcp::socket socket) {
 
     // Behind a trusted load balancer the client and its scheme come from X-Forwarded-*.
     RequestContext context{.client_address = peer_address};
-    context.secure = forwarded_proto(header.get(), {.proto = "http", .trusted_peer = trusted_peer}) == "https";
+    context.secure = via_tls || forwarded_proto(header.get(), {.proto = "http", .trusted_peer = trusted_peer}) == "https";
     if (trusted_peer) {
       auto xff = header.get()["X-Forwarded-For"];
       auto comma = xff.rfind(',');
@@ -181,7 +255,18 @@ awaitable<void> Listener::Impl::serve(tcp::socket socket) {
 
     HostClass host = classify_host_header(header.get()[http::field::host], options.domain, options.portal_host);
     // Load balancers probe health by address, whatever the host.
-    if (header.get().target() == "/healthz") host.kind = HostKind::portal;
+    const bool health_probe = header.get().target() == "/healthz";
+    if (health_probe) host.kind = HostKind::portal;
+
+    // With TLS on, the plain port only sends browsers to HTTPS (after a trusted load balancer
+    // that terminated TLS itself, the request is already secure).
+    if (tls && !via_tls && !context.secure && !health_probe && (host.kind == HostKind::portal || host.kind == HostKind::workspace)) {
+      HttpResponse redirect = https_redirect(header, host);
+      stream.expires_after(options.write_timeout);
+      co_await http::async_write(stream, redirect, kAsTuple);
+      stream.socket().shutdown(tcp::socket::shutdown_both, peer_ec);
+      co_return;
+    }
 
     if (host.kind == HostKind::workspace && gateway) {
       bool keep_alive = co_await gateway->serve(stream, buffer, header, host, context, upstream);
@@ -227,6 +312,10 @@ awaitable<void> Listener::Impl::serve(tcp::socket socket) {
     }
 
     if (auto* full = std::get_if<HttpResponse>(&reply)) {
+      // HSTS from the portal covers every workspace host too (they are its subdomains).
+      if (context.secure && host.kind == HostKind::portal) {
+        full->set(http::field::strict_transport_security, "max-age=31536000; includeSubDomains");
+      }
       full->version(version);
       full->keep_alive(keep_alive && full->keep_alive());
       if (!full->has_content_length() && !full->chunked()) full->prepare_payload();
@@ -327,25 +416,59 @@ Listener::~Listener() {
   impl_->pool.join();
 }
 
-Status Listener::bind() {
+namespace {
+
+Status listen_on(tcp::acceptor& acceptor, const std::string& address, std::string_view flag) {
   tcp::endpoint endpoint;
   try {
-    endpoint = parse_listen(impl_->options.listen);
+    endpoint = parse_listen(address);
   } catch (const std::exception& e) {
     return invalid_argument(e.what());
   }
   boost::system::error_code ec;
-  impl_->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl_->acceptor.bind(endpoint, ec);
-  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return unavailable("cannot listen on " + impl_->options.listen + ": " + ec.message() +
+    return unavailable("cannot listen on " + address + ": " + ec.message() +
                        (ec == asio::error::address_in_use
-                            ? "; another program uses that port: stop it or choose another with --listen"
+                            ? "; another program uses that port: stop it or choose another with " + std::string(flag)
                             : ""));
   }
   return ok_status();
+}
+
+std::string random_secret() {
+  unsigned char bytes[24];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for the TLS hand-off secret");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+Status Listener::bind() {
+  K4DS_RETURN_IF_ERROR(listen_on(impl_->acceptor, impl_->options.listen, "--listen"));
+  if (impl_->options.tls_listen.empty()) return ok_status();
+  auto front = TlsFront::create({.cert_file = impl_->options.tls_cert, .key_file = impl_->options.tls_key});
+  if (!front) return front.status();
+  impl_->tls = std::move(front).value();
+  impl_->handoff_secret = random_secret();
+  K4DS_RETURN_IF_ERROR(listen_on(impl_->tls_acceptor, impl_->options.tls_listen, "tls.listen"));
+  return listen_on(impl_->internal_acceptor, "127.0.0.1:0", "tls.listen");
+}
+
+uint16_t Listener::tls_port() const {
+  if (!impl_->tls) return 0;
+  boost::system::error_code ec;
+  auto endpoint = impl_->tls_acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
 }
 
 uint16_t Listener::port() const {
@@ -355,7 +478,11 @@ uint16_t Listener::port() const {
 }
 
 void Listener::run() {
-  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  asio::co_spawn(impl_->io, impl_->accept_loop(impl_->acceptor, Impl::Origin::plain), asio::detached);
+  if (impl_->tls) {
+    asio::co_spawn(impl_->io, impl_->accept_loop(impl_->internal_acceptor, Impl::Origin::tls), asio::detached);
+    asio::co_spawn(impl_->io, impl_->tls_accept_loop(), asio::detached);
+  }
   std::vector<std::thread> threads;
   for (int i = 1; i < impl_->options.io_threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
   impl_->io.run();
@@ -376,6 +503,8 @@ void Listener::stop() {
   asio::post(impl_->io, [this] {
     boost::system::error_code ec;
     impl_->acceptor.close(ec);
+    impl_->tls_acceptor.close(ec);
+    impl_->internal_acceptor.close(ec);
   });
   impl_->io.stop();
 }

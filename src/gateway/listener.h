@@ -18,6 +18,10 @@
 //   if (Status s = listener.bind(); !s.ok()) die(s);
 //   std::cout << "port " << listener.port() << "\n";
 //   listener.run();  // until stop()
+//
+// TLS: with tls_listen set, bind() also loads the certificate (a bad one is an error here) and
+// listens for HTTPS; decrypted connections reach serve() through an internal loopback port
+// (see tls_front.h), so they are served by the same code as plain ones.
 #pragma once
 
 #include <chrono>
@@ -49,6 +53,11 @@ struct ListenerOptions {
   std::chrono::seconds request_timeout{30};  // reading one request once it has begun
   std::chrono::seconds write_timeout{30};
   std::chrono::seconds stream_keepalive{15};  // comment lines on idle event streams
+  // TLS termination (gateway/tls_front.h): on when tls_listen is set. Plain `listen` then only
+  // redirects to HTTPS (308), and the portal sends HSTS (includeSubDomains: every workspace).
+  std::string tls_listen;  // "0.0.0.0:443"
+  std::string tls_cert;    // PEM certificate (wildcard *.<domain> plus <domain>), then intermediates
+  std::string tls_key;     // PEM private key; both files are re-read when they change
 };
 
 class Gateway;
@@ -64,6 +73,8 @@ class Listener {
   // Opens and binds the listening socket. Code::unavailable if the address is in use.
   Status bind();
   uint16_t port() const;
+  // The HTTPS port, 0 without TLS.
+  uint16_t tls_port() const;
   // Runs the I/O threads until stop(); returns after they have all finished.
   void run();
   // Like run(), but also stops on SIGINT/SIGTERM.

@@ -75,9 +75,10 @@ Status seed_users(Authenticator& auth, Store& store, const std::vector<SeedUser>
   return ok_status();
 }
 
-std::string portal_url(const Config& config, uint16_t port) {
+std::string portal_url(const Config& config, uint16_t port, bool tls) {
   std::string host = config.portal_host.empty() ? config.domain : config.portal_host;
-  return "http://" + host + (port == 80 ? "" : ":" + std::to_string(port));
+  const uint16_t default_port = tls ? 443 : 80;
+  return (tls ? "https://" : "http://") + host + (port == default_port ? "" : ":" + std::to_string(port));
 }
 
 }  // namespace
@@ -140,7 +141,10 @@ int serve(const Config& config, ServeMode mode) {
   ListenerOptions listener_options{.listen = config.listen,
                                    .domain = config.domain,
                                    .portal_host = config.portal_host,
-                                   .trusted_proxies = config.trusted_proxies};
+                                   .trusted_proxies = config.trusted_proxies,
+                                   .tls_listen = config.tls_listen,
+                                   .tls_cert = config.tls_cert,
+                                   .tls_key = config.tls_key};
   // The public port is known only after bind(); the API and login flow build URLs with it.
   std::unique_ptr<Api> api;
   std::unique_ptr<LoginFlow> login_flow;
@@ -156,7 +160,9 @@ int serve(const Config& config, ServeMode mode) {
       },
       *store, &gateway);
   if (Status s = listener.bind(); !s.ok()) return fail(s);
-  const uint16_t port = listener.port();
+  // With TLS the public port is the HTTPS one; the plain port only redirects to it.
+  const bool tls = listener.tls_port() != 0;
+  const uint16_t port = tls ? listener.tls_port() : listener.port();
   api = std::make_unique<Api>(*store, services, catalog,
                               ApiOptions{.domain = config.domain,
                                          .portal_host = config.portal_host,
@@ -173,14 +179,18 @@ int serve(const Config& config, ServeMode mode) {
   forward_auth = std::make_unique<ForwardAuth>(
       gateway, ForwardAuthOptions{.domain = config.domain,
                                   .portal_host = config.portal_host,
-                                  .portal_origin = portal_url(config, port)});
+                                  .portal_origin = portal_url(config, port, tls)});
 
   Controller controller(*store, services, runtime, [catalog] { return catalog; });
   controller.start();
   DirectoryRecheck recheck(*store, *auth, services, auth_options.directories);
   recheck.start();
 
-  std::cout << "k4ds: serving on " << portal_url(config, port) << std::endl;
+  std::cout << "k4ds: serving on " << portal_url(config, port, tls) << std::endl;
+  if (tls) {
+    log->info("TLS on port {} with {}; plain HTTP on port {} redirects to it", port, config.tls_cert,
+              listener.port());
+  }
   log->info("data in {}; {} mode", config.data_dir, mode.embedded ? "embedded" : "server");
   listener.run_until_signal();
   recheck.stop();

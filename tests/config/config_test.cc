@@ -510,5 +510,28 @@ TEST(EnvOverrides, EmptyPortalHostMeansTheDomain) {
   EXPECT_EQ(parsed.config.portal_host, "");
 }
 
+TEST(ParseConfig, TlsAndRestartsAreCheckedWithTheirPaths) {
+  ParsedConfig on = parse_config_text(R"(
+tls: {cert: /etc/hostname, key: /etc/hostname}
+environments:
+  - {name: app, command: [/bin/true], restarts: 0}
+)");
+  ASSERT_THAT(on.problems, IsEmpty());
+  EXPECT_EQ(on.config.tls_listen, "0.0.0.0:443") << "the HTTPS port by default";
+  EXPECT_EQ(on.config.tls_cert, "/etc/hostname");
+  EXPECT_EQ(on.config.catalog.environments[0].restarts, 0);
+
+  ParsedConfig bad = parse_config_text(R"(
+tls: {listen: "127.0.0.1:8443", cert: /nonexistent/tls.crt}
+environments:
+  - {name: app, command: [/bin/true], restarts: many}
+)");
+  std::string all;
+  for (const auto& p : bad.problems) all += p.path + ": " + p.message + "\n";
+  EXPECT_NE(all.find("tls.cert: \"/nonexistent/tls.crt\" is not a readable file"), std::string::npos) << all;
+  EXPECT_NE(all.find("tls: needs both cert and key"), std::string::npos) << all;
+  EXPECT_NE(all.find("environments[0].restarts: must be a whole number between 0 and 100"), std::string::npos) << all;
+}
+
 }  // namespace
 }  // namespace k4ds

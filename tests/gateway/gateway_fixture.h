@@ -66,8 +66,10 @@ class GatewayTest : public ::testing::Test {
     workspace_id_ = add_workspace("alice", "nb", upstream_->upstream());
 
     gateway_ = std::make_unique<Gateway>(*store_, *auth_, services_, GatewayOptions{.domain = "localhost"});
+    ListenerOptions listener_options{.listen = "127.0.0.1:0", .domain = "localhost"};
+    customize(listener_options);
     listener_ = std::make_unique<Listener>(
-        ListenerOptions{.listen = "127.0.0.1:0", .domain = "localhost"},
+        listener_options,
         [this](const HttpRequest& req, const RequestContext& ctx) -> Reply {
           if (flow_->owns(req.target())) return flow_->handle(req, ctx);
           if (forward_->owns(req.target())) return forward_->handle(req, ctx);
@@ -83,6 +85,9 @@ class GatewayTest : public ::testing::Test {
                                       .portal_origin = "http://localhost:" + std::to_string(port_)});
     thread_ = std::thread([this] { listener_->run(); });
   }
+
+  // Lets a derived fixture change the listener (TLS, limits) before it binds.
+  virtual void customize(ListenerOptions&) {}
 
   void TearDown() override {
     listener_->stop();
