@@ -283,7 +283,7 @@ async function main() {
       await tab.close();
     });
 
-    await step('admin pages: users and all workspaces', async () => {
+    await step('admin pages: users, all workspaces and access rules', async () => {
       const adm = await newUser(browser, 'admin');
       pages.push(adm.page);
       await signIn(adm.page, url, 'admin');
@@ -292,6 +292,24 @@ async function main() {
       await shot(adm.page, 'admin-users');
       await adm.page.getByRole('link', { name: 'All workspaces' }).click();
       await adm.page.locator('tr[data-workspace="alice/analysis"]').waitFor();
+      // Access rules: add one in front, see it decide, remove it again.
+      await adm.page.getByRole('link', { name: 'Access rules' }).click();
+      await adm.page.locator('tr[data-rule="r1"]').waitFor();
+      await adm.page.getByLabel('Effect').selectOption('deny');
+      await adm.page.getByLabel('What').selectOption('launch');
+      await adm.page.getByLabel(/^Who/).fill('user:bob');
+      await adm.page.getByLabel(/^Sizes/).fill('large');
+      await adm.page.getByLabel(/^Why/).fill('bob uses small sizes');
+      await adm.page.getByRole('button', { name: 'Add rule' }).click();
+      await adm.page.locator('tr[data-rule="r2"]').getByText('deny user:bob to launch any environment in size large').waitFor();
+      await adm.page.getByLabel('User', { exact: true }).fill('bob');
+      await adm.page.getByLabel(/^Workspace \(owner/).fill('size:large');
+      await adm.page.getByRole('button', { name: 'Check', exact: true }).click();
+      await adm.page.locator('[data-verdict="denied"]').getByText('rule 1 (r2').waitFor();
+      await shot(adm.page, 'admin-rules');
+      await adm.page.getByRole('button', { name: /Remove rule 1 \(r2\)/ }).click();
+      await adm.page.getByRole('dialog').getByRole('button', { name: 'Remove rule' }).click();
+      await adm.page.locator('tr[data-rule="r2"]').waitFor({ state: 'detached' });
       await adm.page.setViewportSize({ width: 390, height: 844 });
       await adm.page.getByRole('link', { name: 'My workspaces' }).click();
       await adm.page.getByRole('heading', { name: 'My workspaces' }).waitFor();
@@ -385,7 +403,7 @@ async function main() {
   if (!failed && process.env.K4DS_UPDATE_SCREENSHOTS === '1' && sourceDir) {
     const out = path.join(sourceDir, 'docs', 'screenshots');
     fs.mkdirSync(out, { recursive: true });
-    for (const name of ['login', 'home', 'launch', 'workspace', 'home-shared', 'admin-users', 'confirm-stop', 'phone-home']) {
+    for (const name of ['login', 'home', 'launch', 'workspace', 'home-shared', 'admin-users', 'admin-rules', 'confirm-stop', 'phone-home']) {
       fs.copyFileSync(path.join(shots, `${name}.png`), path.join(out, `${name}.png`));
     }
     console.log(`screenshots copied to ${out}`);

@@ -219,7 +219,42 @@ export const api = {
   removeMember: (group: string, user: string) =>
     request<Group>('DELETE', '/groups/' + seg(group) + '/members/' + seg(user)),
   deleteGroup: (name: string) => request<void>('DELETE', '/groups/' + seg(name)),
+
+  rules: () => request<RuleList>('GET', '/rules'),
+  addRule: (rule: RuleInput & { position?: number }) => request<RuleList>('POST', '/rules', rule),
+  deleteRule: (id: string) => request<void>('DELETE', '/rules/' + seg(id)),
+  policyCheck: (query: Record<string, string>) =>
+    request<PolicyCheck>('GET', '/policy/check?' + new URLSearchParams(query).toString()),
 };
+
+export interface RuleInput {
+  effect: 'allow' | 'deny';
+  action: 'launch' | 'access' | 'admin';
+  who: string[];
+  environments?: string[];
+  sizes?: string[];
+  owners?: string[];
+  description?: string;
+}
+
+export interface Rule extends RuleInput {
+  id: string;
+  position: number;
+  summary: string;
+}
+
+export interface RuleList {
+  items: Rule[];
+  version: number;
+  updated_by: string;
+  updated_at: string | null;
+}
+
+export interface PolicyCheck {
+  allowed: boolean;
+  explanation: string;
+  rule: Rule | null;
+}
 
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;

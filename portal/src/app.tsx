@@ -13,6 +13,7 @@ import { AdminUsersPage } from './pages/admin_users';
 import { AdminGroupsPage } from './pages/admin_groups';
 import { AdminCatalogPage } from './pages/admin_catalog';
 import { AdminWorkspacesPage } from './pages/admin_workspaces';
+import { AdminRulesPage } from './pages/admin_rules';
 
 type Session = { state: 'checking' } | { state: 'signed-out'; error?: string } | { state: 'signed-in'; user: User };
 
@@ -63,6 +64,7 @@ export function App() {
               <NavItem path={path} href="/admin/groups" label="Groups" />
               <NavItem path={path} href="/admin/catalog" label="Environments" />
               <NavItem path={path} href="/admin/workspaces" label="All workspaces" />
+              <NavItem path={path} href="/admin/rules" label="Access rules" />
             </ul>
           )}
         </nav>
@@ -108,6 +110,7 @@ function Page({ path, user }: { path: string; user: User }) {
     if (match('/admin/groups', path)) return <AdminGroupsPage />;
     if (match('/admin/catalog', path)) return <AdminCatalogPage />;
     if (match('/admin/workspaces', path)) return <AdminWorkspacesPage />;
+    if (match('/admin/rules', path)) return <AdminRulesPage />;
   }
   return (
     <>

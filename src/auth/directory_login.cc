@@ -200,6 +200,10 @@ Result<LoginResult> Authenticator::finish_directory_login(const DirectoryProvide
       if (!stored) return stored.status();
       user = std::move(stored).value();
       created = true;
+      // Their home volume exists from the first login (its files appear at the first launch).
+      Result<Volume> home = tx.create_volume(Volume{.id = random_uuid(*services_.random), .owner = username,
+                                                    .name = "home", .created_at = now_ms});
+      if (!home) return home.status();
     } else {
       return existing.status();
     }

@@ -86,6 +86,13 @@ TEST_F(DirectoryLoginTest, FirstLoginProvisionsTheUserWithGroups) {
   EXPECT_THAT(groups_of("alice"), ElementsAre("analysts", "data-scientists", "gpu-users"));
   EXPECT_EQ(group("analysts")->provider, "corp");
   EXPECT_EQ(group("analysts")->description, "from the directory corp");
+  Result<std::vector<Volume>> volumes = read_value(*store_, [](Tx& tx) { return tx.list_volumes(std::string_view("alice")); });
+  ASSERT_TRUE(volumes.ok());
+  ASSERT_EQ(volumes->size(), 1u) << "the home volume comes with the account";
+  EXPECT_EQ((*volumes)[0].name, "home");
+  // A second login provisions nothing more.
+  ASSERT_TRUE(auth_->login("alice", "alice-pw", "10.0.0.1").ok());
+  EXPECT_EQ(read_value(*store_, [](Tx& tx) { return tx.list_volumes(std::string_view("alice")); })->size(), 1u);
   // The session works like any other.
   Result<Principal> who = auth_->authenticate_session(login->cookie_value);
   ASSERT_TRUE(who.ok()) << who.status().to_string();
