@@ -17,7 +17,8 @@ fi
 # Workspaces: Jupyter Notebook and R with IRkernel, the environments of the default catalog.
 workspace_pkgs=(python3-notebook r-cran-irkernel)
 # The portal's end-to-end test drives Debian's Chromium (never a browser download).
-test_pkgs=(libgtest-dev libgmock-dev sqlite3 curl procps nginx-light chromium slapd ldap-utils "${workspace_pkgs[@]}")
+# kubernetes_test: a test API server in /usr/bin/python3, its certificates made by openssl.
+test_pkgs=(libgtest-dev libgmock-dev sqlite3 curl procps nginx-light chromium slapd ldap-utils python3 openssl "${workspace_pkgs[@]}")
 run_pkgs=(curl "${workspace_pkgs[@]}")
 # Benchmark peers (bench/): nginx, JupyterHub 3 and configurable-http-proxy, wrk, hyperfine.
 bench_pkgs=(nginx-light jupyterhub node-configurable-http-proxy wrk hyperfine)

@@ -1,6 +1,7 @@
 // Workspaces: list, launch, get, start, stop, delete, events, logs. Watching is in watch.cc.
 #include <boost/json.hpp>
 
+#include "api/dry_run.h"
 #include "api/handler_util.h"
 #include "api/json_encode.h"
 #include "auth/access_facts.h"
@@ -188,8 +189,11 @@ Reply handle_create_workspace(ApiCore& core, ApiCall& call) {
   if (*requested_name) {
     if (Status v = validate_workspace_name(owner, **requested_name); !v.ok()) return fail(call, v);
   }
+  std::optional<bool> dry_run = parse_bool(call.query_value("dry_run").value_or("false"));
+  if (!dry_run) return fail(call, invalid_argument("query parameter \"dry_run\" must be true or false"));
 
   Workspace created;
+  std::optional<json::object> preview;  // dry run: the same checks, then a rollback
   Status s = write_with_retry(core.store, [&](Tx& tx) -> Status {
     K4DS_RETURN_IF_ERROR(check_launch(tx, call, owner, environment->name, size_name));
     int64_t now_ms = to_unix_ms(core.services.clock->now());
@@ -230,6 +234,14 @@ Reply handle_create_workspace(ApiCore& core, ApiCall& call) {
                  .reason = "queued",
                  .created_at = now_ms,
                  .updated_at = now_ms};
+    if (*dry_run) {
+      Result<User> user = tx.get_user(owner);
+      auto p = launch_preview(core.workspace_object(ws, call.context.secure), ws, *environment,
+                              *catalog->find_size(size_name), user ? &*user : nullptr);
+      if (!p) return p.status();
+      preview = std::move(p).value();
+      return failed_precondition("dry run");  // rolls back the home volume, if it was new
+    }
     Result<Workspace> stored = tx.create_workspace(ws);
     if (!stored) {
       // Another launch took the default name first: re-run with the next free one.
@@ -241,6 +253,7 @@ Reply handle_create_workspace(ApiCore& core, ApiCall& call) {
     created = std::move(stored).value();
     return append_event(core, tx, created, "launch requested by " + owner);
   });
+  if (preview) return ok_json(call, *preview);
   if (!s.ok()) return fail(call, s);
   return workspace_reply(core, call, created, http::status::created);
 }

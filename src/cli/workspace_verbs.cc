@@ -25,6 +25,7 @@ struct WorkspaceOptions {
   bool watch = false;    // status -w
   bool follow = false;   // logs -f
   bool print_only = false;  // open --print
+  bool dry_run = false;     // launch --dry-run
 };
 
 // "11:14:36" in local time, for progress lines.
@@ -72,12 +73,33 @@ Status size_ls(ApiClient& api, const WorkspaceOptions& o) {
   return ok_status();
 }
 
+// --dry-run: the objects as kubectl reads them (a YAML stream, or a JSON List), so operators can
+// review them or pipe them to `kubectl apply --dry-run=server -f -`. The server's note goes to
+// stderr to keep stdout machine-readable.
+Status launch_dry_run(ApiClient& api, const json::object& body, OutputFormat format) {
+  Result<json::value> preview = api.post("/api/v1/workspaces?dry_run=true", body);
+  if (!preview) return preview.status();
+  const json::value& objects = field(*preview, "objects");
+  if (!objects.is_array()) {
+    return unavailable("the server's dry-run reply has no objects; is it an older k4ds? Upgrade it");
+  }
+  std::cerr << "# " << str_field(*preview, "note") << "\n";
+  if (format == OutputFormat::json) {
+    json::object list{{"apiVersion", "v1"}, {"kind", "List"}, {"items", objects}};
+    std::cout << to_pretty_json(list);
+    return ok_status();
+  }
+  for (const json::value& object : objects.get_array()) std::cout << "---\n" << to_yaml(object);
+  return ok_status();
+}
+
 Status launch(ApiClient& api, const WorkspaceOptions& o) {
   Result<OutputFormat> format = output_format(o.output);
   if (!format) return format.status();
   json::object body{{"environment", o.name}};
   if (!o.new_name.empty()) body["name"] = o.new_name;
   if (!o.size.empty()) body["size"] = o.size;
+  if (o.dry_run) return launch_dry_run(api, body, *format);
   Result<json::value> ws = api.post("/api/v1/workspaces", body);
   if (!ws) return ws.status();
   print_value(std::cout, *format, *ws, [&] {
@@ -267,8 +289,12 @@ void add_workspace_verbs(CLI::App& app, const Context& ctx) {
   cmd->add_option("environment", o->name, "Environment to run (see k4ds env ls)")->required();
   cmd->add_option("-n,--name", o->new_name, "Workspace name (default: the environment's name)");
   cmd->add_option("-s,--size", o->size, "Size (see k4ds size ls; default: the environment's)");
+  cmd->add_flag("--dry-run", o->dry_run,
+                "Create nothing; print the Kubernetes objects the launch would create "
+                "(YAML, or a JSON List with -o json)");
   add_output_option(cmd, &o->output);
-  cmd->footer("Example:\n  k4ds launch jupyter-python --name analysis --size large");
+  cmd->footer("Examples:\n  k4ds launch jupyter-python --name analysis --size large\n"
+              "  k4ds launch jupyter-python --dry-run -o yaml");
 
   o = std::make_shared<WorkspaceOptions>();
   cmd = verb(app, ctx, "ls", "List your workspaces", ls, o);

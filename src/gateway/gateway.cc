@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <list>
+#include <set>
 #include <mutex>
 
 #include "api/http_util.h"
@@ -97,9 +98,40 @@ struct Gateway::Impl {
     routes.store(std::make_shared<const RouteTable>(*all));
   }
 
+  // Re-reads only the workspaces the change feed named and patches the route table (a few
+  // shards are copied, not the whole table); a large batch is a full reload instead.
+  void update_routes(const std::set<std::string>& ids) {
+    constexpr std::size_t kIncrementalLimit = 1000;
+    if (ids.size() > kIncrementalLimit) {
+      load_all_routes();
+      return;
+    }
+    std::vector<Workspace> changed;
+    std::vector<std::string> removed;
+    Status read = store.read([&](Tx& tx) -> Status {
+      for (const std::string& id : ids) {
+        Result<Workspace> ws = tx.get_workspace(id);
+        if (ws) {
+          changed.push_back(std::move(ws).value());
+        } else if (ws.status().code() == Code::not_found) {
+          removed.push_back(id);
+        } else {
+          return ws.status();
+        }
+      }
+      return ok_status();
+    });
+    if (!read.ok()) {
+      log->warn("cannot read changed workspaces for routing: {}; reloading all", read.to_string());
+      load_all_routes();
+      return;
+    }
+    routes.store(routes.load()->updated(changed, removed));
+  }
+
   void refresh() {
     std::lock_guard lock(refresh_mutex);
-    bool routes_dirty = false;
+    std::set<std::string> changed_workspaces;
     bool policy_dirty = false;
     for (;;) {
       auto listed = read_value(store, [&](Tx& tx) { return tx.list_changes(seen_revision, 5000); });
@@ -114,7 +146,7 @@ struct Gateway::Impl {
           case RecordKind::workspace_event: break;
           case RecordKind::volume: break;
           case RecordKind::workspace:
-            routes_dirty = true;
+            changed_workspaces.insert(c.key);
             if (c.op == ChangeOp::deleted) policy_dirty = true;
             break;
           default: policy_dirty = true;
@@ -122,7 +154,8 @@ struct Gateway::Impl {
       }
       if (changes.size() < 5000) break;
     }
-    if (routes_dirty) load_all_routes();
+    const bool routes_dirty = !changed_workspaces.empty();
+    if (routes_dirty) update_routes(changed_workspaces);
     if (policy_dirty || routes_dirty) {
       if (policy_dirty) gate.invalidate();
       revalidate_live();

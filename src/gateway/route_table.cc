@@ -47,23 +47,97 @@ std::string format_upstream(const Upstream& upstream) {
   return host + ":" + std::to_string(upstream.port);
 }
 
-RouteTable::RouteTable(const std::vector<Workspace>& workspaces) {
-  routes_.reserve(workspaces.size());
-  for (const Workspace& ws : workspaces) {
-    Route route;
-    route.workspace_id = ws.id;
-    route.owner = ws.owner;
-    route.name = ws.name;
-    if (!ws.upstream.empty()) {
-      Result<Upstream> up = parse_upstream(ws.upstream);
-      if (up) route.upstream = std::move(up).value();
-    }
-    route.running = ws.phase == Phase::running && route.upstream.has_value();
-    std::string key;
-    key.reserve(ws.owner.size() + ws.name.size() + 1);
-    key.append(ws.owner).append("/").append(ws.name);
-    routes_.try_emplace(std::move(key), std::move(route));
+namespace {
+
+Route route_of(const Workspace& ws) {
+  Route route;
+  route.workspace_id = ws.id;
+  route.owner = ws.owner;
+  route.name = ws.name;
+  if (!ws.upstream.empty()) {
+    Result<Upstream> up = parse_upstream(ws.upstream);
+    if (up) route.upstream = std::move(up).value();
   }
+  route.running = ws.phase == Phase::running && route.upstream.has_value();
+  return route;
+}
+
+}  // namespace
+
+std::string RouteTable::key_of(std::string_view owner, std::string_view name) {
+  std::string key;
+  key.reserve(owner.size() + name.size() + 1);
+  key.append(owner).append("/").append(name);
+  return key;
+}
+
+RouteTable::RouteTable(const std::vector<Workspace>& workspaces) {
+  std::array<std::shared_ptr<RouteMap>, kShards> routes;
+  std::array<std::shared_ptr<IdMap>, kShards> ids;
+  for (std::size_t i = 0; i < kShards; ++i) {
+    routes[i] = std::make_shared<RouteMap>();
+    routes[i]->reserve(workspaces.size() / kShards + 1);
+    ids[i] = std::make_shared<IdMap>();
+    ids[i]->reserve(workspaces.size() / kShards + 1);
+  }
+  for (const Workspace& ws : workspaces) {
+    std::string key = key_of(ws.owner, ws.name);
+    if (!routes[shard_of(ws.owner)]->try_emplace(key, route_of(ws)).second) continue;
+    ids[shard_of(ws.id)]->try_emplace(ws.id, std::move(key));
+    ++size_;
+  }
+  for (std::size_t i = 0; i < kShards; ++i) {
+    routes_[i] = std::move(routes[i]);
+    ids_[i] = std::move(ids[i]);
+  }
+}
+
+std::shared_ptr<const RouteTable> RouteTable::updated(const std::vector<Workspace>& changed,
+                                                      const std::vector<std::string>& removed) const {
+  auto next = std::make_shared<RouteTable>(*this);  // shares every shard
+  std::array<std::shared_ptr<RouteMap>, kShards> routes;  // shards copied for writing
+  std::array<std::shared_ptr<IdMap>, kShards> ids;
+  auto route_shard = [&](std::size_t i) -> RouteMap& {
+    if (!routes[i]) {
+      routes[i] = routes_[i] ? std::make_shared<RouteMap>(*routes_[i]) : std::make_shared<RouteMap>();
+      next->routes_[i] = routes[i];
+    }
+    return *routes[i];
+  };
+  auto id_shard = [&](std::size_t i) -> IdMap& {
+    if (!ids[i]) {
+      ids[i] = ids_[i] ? std::make_shared<IdMap>(*ids_[i]) : std::make_shared<IdMap>();
+      next->ids_[i] = ids[i];
+    }
+    return *ids[i];
+  };
+  auto erase_id = [&](const std::string& id) {
+    const std::size_t s = shard_of(id);
+    const IdMap* current = ids[s] ? ids[s].get() : ids_[s].get();
+    if (!current) return;
+    auto it = current->find(id);
+    if (it == current->end()) return;
+    const std::string key = it->second;
+    const std::string_view owner = std::string_view(key).substr(0, key.find('/'));
+    if (route_shard(shard_of(owner)).erase(key) > 0) --next->size_;
+    id_shard(s).erase(id);
+  };
+  for (const std::string& id : removed) erase_id(id);
+  for (const Workspace& ws : changed) {
+    erase_id(ws.id);
+    std::string key = key_of(ws.owner, ws.name);
+    RouteMap& shard = route_shard(shard_of(ws.owner));
+    if (auto taken = shard.find(key); taken != shard.end()) {
+      // The store keeps (owner, name) unique; a stale holder of the name gives way.
+      id_shard(shard_of(taken->second.workspace_id)).erase(taken->second.workspace_id);
+      shard.erase(taken);
+      --next->size_;
+    }
+    shard.emplace(key, route_of(ws));
+    id_shard(shard_of(ws.id)).emplace(ws.id, std::move(key));
+    ++next->size_;
+  }
+  return next;
 }
 
 const Route* RouteTable::find(std::string_view owner, std::string_view name) const {
@@ -81,8 +155,10 @@ const Route* RouteTable::find(std::string_view owner, std::string_view name) con
     heap.append(owner).append("/").append(name);
     key = heap;
   }
-  auto it = routes_.find(key);
-  return it == routes_.end() ? nullptr : &it->second;
+  const auto& shard = routes_[shard_of(owner)];
+  if (!shard) return nullptr;
+  auto it = shard->find(key);
+  return it == shard->end() ? nullptr : &it->second;
 }
 
 RouteTableHolder::RouteTableHolder(std::shared_ptr<const RouteTable> initial)

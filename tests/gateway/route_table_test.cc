@@ -190,5 +190,40 @@ TEST(RouteTableHolder, ConcurrentReadersAndWriter) {
   EXPECT_EQ(holder.load()->find("user7", "ws")->workspace_id, std::to_string(kVersions));
 }
 
+TEST(RouteTable, UpdatesMakeANewSnapshotAndLeaveTheOldOneAlone) {
+  std::vector<Workspace> many;
+  for (int i = 0; i < 500; ++i) many.push_back(ws("id" + std::to_string(i), "user" + std::to_string(i % 50), "ws" + std::to_string(i), Phase::running, "127.0.0.1:1"));
+  auto before = std::make_shared<const RouteTable>(many);
+  ASSERT_EQ(before->size(), 500u);
+
+  Workspace renamed = ws("id7", "user7", "renamed", Phase::running, "unix:/run/7.sock");
+  Workspace stopped = ws("id8", "user8", "ws8", Phase::stopped, "");
+  Workspace added = ws("new", "zed", "fresh", Phase::running, "127.0.0.1:2");
+  auto after = before->updated({renamed, stopped, added}, {"id9", "no-such-id"});
+
+  EXPECT_EQ(after->size(), 500u);  // +1 added, -1 removed; the rename and the stop keep their count
+  EXPECT_EQ(after->find("user7", "ws7"), nullptr) << "a rename moves the route";
+  ASSERT_NE(after->find("user7", "renamed"), nullptr);
+  EXPECT_EQ(after->find("user7", "renamed")->upstream->path, "/run/7.sock");
+  ASSERT_NE(after->find("user8", "ws8"), nullptr);
+  EXPECT_FALSE(after->find("user8", "ws8")->running);
+  EXPECT_EQ(after->find("user9", "ws9"), nullptr);
+  ASSERT_NE(after->find("zed", "fresh"), nullptr);
+  EXPECT_EQ(after->find("user10", "ws10")->workspace_id, "id10") << "untouched routes stay";
+
+  // The old snapshot is unchanged: requests that started with it see what they saw.
+  EXPECT_NE(before->find("user7", "ws7"), nullptr);
+  EXPECT_TRUE(before->find("user8", "ws8")->running);
+  EXPECT_NE(before->find("user9", "ws9"), nullptr);
+  EXPECT_EQ(before->find("zed", "fresh"), nullptr);
+
+  // Removing what a later update re-adds, and removing twice, are both fine.
+  auto again = after->updated({ws("id9", "user9", "ws9", Phase::running, "127.0.0.1:3")}, {"id9", "id7", "id7"});
+  EXPECT_EQ(again->size(), 500u);
+  EXPECT_EQ(again->find("user7", "renamed"), nullptr);
+  EXPECT_EQ(again->find("user9", "ws9")->upstream->port, 3);
+  EXPECT_EQ(RouteTable().updated({added}, {})->find("zed", "fresh")->workspace_id, "new");
+}
+
 }  // namespace
 }  // namespace k4ds

@@ -3,8 +3,8 @@
 //
 //   node validate.mjs objects.json     # or: ... | node validate.mjs -
 //
-// Input: a JSON array of objects, or {"objects": [...]} as `k4ds launch --dry-run -o json` and the
-// API print it. Exit 0 when every object is valid; 1 with one line per problem otherwise;
+// Input: a JSON array of objects, a List ({"items": [...]}, as `k4ds launch --dry-run -o json`
+// prints it) or the API's dry-run reply ({"objects": [...]}). Exit 0 when every object is valid; 1 with one line per problem otherwise;
 // 2 when the input cannot be read. Besides the schema, checks what the schemas leave to the API
 // server and k4ds relies on: names are DNS labels, label keys/values are well formed.
 import { readFileSync } from "node:fs";
@@ -17,9 +17,9 @@ try {
   console.error(`cannot read the objects from ${source}: ${e.message}`);
   process.exit(2);
 }
-const objects = Array.isArray(input) ? input : input.objects;
+const objects = Array.isArray(input) ? input : (input.objects ?? input.items);
 if (!Array.isArray(objects) || objects.length === 0) {
-  console.error(`${source} holds no objects: expected an array or {"objects": [...]}`);
+  console.error(`${source} holds no objects: expected an array, {"items": [...]} or {"objects": [...]}`);
   process.exit(2);
 }
 

@@ -1,0 +1,40 @@
+#include "api/dry_run.h"
+
+#include "kubernetes/objects.h"
+
+namespace k4ds::api {
+namespace json = boost::json;
+
+Result<json::object> launch_preview(json::object workspace_json, const Workspace& workspace,
+                                    const Environment& environment, const Size& size,
+                                    const User* user) {
+  LaunchSpec spec{.workspace_id = workspace.id,
+                  .owner = workspace.owner,
+                  .name = workspace.name,
+                  .volume_id = workspace.volumes.empty() ? "" : workspace.volumes.front(),
+                  .environment = environment,
+                  .size = size};
+  kubernetes::PosixIds ids;
+  if (user) ids = {.uid = user->uid_number, .gid = user->gid_number};
+  kubernetes::KubernetesOptions options;  // the runtime's defaults: nothing configures it yet
+  auto rendered = kubernetes::render_workspace(spec, options, ids);
+  if (!rendered) {
+    return Status(rendered.status().code(),
+                  "dry run: " + rendered.status().message());
+  }
+  json::array objects;
+  for (auto& o : rendered->objects) objects.push_back(std::move(o));
+  return json::object{
+      {"dry_run", true},
+      {"workspace", std::move(workspace_json)},
+      {"runtime", "kubernetes"},
+      {"objects", std::move(objects)},
+      {"note",
+       "Nothing was created. These are the objects the Kubernetes runtime creates for this "
+       "launch, with its default settings (a namespace per user, the cluster's default storage "
+       "class, no registry credentials); this server runs workspaces with its own runtime. The "
+       "Service and NetworkPolicy get an owner reference to the Pod once it exists. The workspace "
+       "id (and a new home volume's id) are drawn at launch, so names containing them differ."}};
+}
+
+}  // namespace k4ds::api

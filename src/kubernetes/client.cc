@@ -1,0 +1,402 @@
+#include "kubernetes/client.h"
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <array>
+#include <optional>
+#include <thread>
+
+namespace k4ds::kubernetes {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+struct Target {
+  std::string host;
+  std::string port;
+};
+
+struct Try {
+  const Target& target;
+  std::string sni;  // tls-server-name, else the host
+  ssl::context& tls;
+  http::request<http::string_body>& request;
+  std::chrono::milliseconds timeout;
+  http::response<http::string_body> response;
+  std::string error;  // "" = an answer arrived
+};
+
+asio::awaitable<void> exchange(Try& t) {
+  auto executor = co_await asio::this_coro::executor;
+  tcp::resolver resolver(executor);
+  auto [rec, endpoints] = co_await resolver.async_resolve(t.target.host, t.target.port, kTuple);
+  if (rec) {
+    t.error = "cannot resolve " + t.target.host + ": " + rec.message();
+    co_return;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(executor, t.tls);
+  beast::get_lowest_layer(stream).expires_after(t.timeout);
+  auto [cec, ep] = co_await beast::get_lowest_layer(stream).async_connect(endpoints, kTuple);
+  if (cec) {
+    t.error = "cannot connect (" + cec.message() + ")";
+    co_return;
+  }
+  SSL_set_tlsext_host_name(stream.native_handle(), t.sni.c_str());
+  stream.set_verify_mode(ssl::verify_peer);
+  stream.set_verify_callback(ssl::host_name_verification(t.sni));
+  auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, kTuple);
+  if (hec) {
+    t.error = "TLS handshake failed (" + hec.message() + "); check the cluster's CA in the kubeconfig";
+    co_return;
+  }
+  auto [wec, wn] = co_await http::async_write(stream, t.request, kTuple);
+  if (wec) {
+    t.error = "sending failed (" + wec.message() + ")";
+    co_return;
+  }
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(256 * 1024 * 1024);
+  auto [rec2, rn] = co_await http::async_read(stream, buffer, parser, kTuple);
+  if (rec2) {
+    t.error = rec2 == beast::error::timeout ? "no answer within the deadline" : "reading failed (" + rec2.message() + ")";
+    co_return;
+  }
+  t.response = parser.release();
+}
+
+// A watch: the same connection as exchange(), then the body read as it arrives, one JSON
+// event per line.
+struct WatchTry {
+  const Target& target;
+  std::string sni;
+  ssl::context& tls;
+  http::request<http::string_body>& request;
+  std::chrono::milliseconds deadline;
+  const std::function<bool(const WatchEvent&)>& on_event;
+  int status = 0;
+  std::string error_body;
+  std::string error;
+  std::string last_version;
+  bool expired = false;
+};
+
+bool handle_line(WatchTry& w, std::string_view line) {
+  boost::system::error_code ec;
+  json::value v = json::parse(line, ec);
+  if (ec || !v.is_object()) return true;  // not an event: skip
+  auto* type = v.as_object().if_contains("type");
+  auto* object = v.as_object().if_contains("object");
+  if (!type || !type->is_string() || !object || !object->is_object()) return true;
+  if (type->as_string() == "ERROR") {
+    auto* code = object->as_object().if_contains("code");
+    if (code && code->is_int64() && code->as_int64() == 410) w.expired = true;
+    else w.error = "the watch ended with an error: " + json::serialize(*object);
+    return false;
+  }
+  if (auto* m = object->as_object().if_contains("metadata"); m && m->is_object()) {
+    if (auto* rv = m->as_object().if_contains("resourceVersion"); rv && rv->is_string()) {
+      w.last_version = std::string(rv->as_string());
+    }
+  }
+  WatchEvent event{std::string(type->as_string()), object->as_object()};
+  return w.on_event(event);
+}
+
+asio::awaitable<void> watch_exchange(WatchTry& w) {
+  auto executor = co_await asio::this_coro::executor;
+  tcp::resolver resolver(executor);
+  auto [rec, endpoints] = co_await resolver.async_resolve(w.target.host, w.target.port, kTuple);
+  if (rec) {
+    w.error = "cannot resolve " + w.target.host + ": " + rec.message();
+    co_return;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(executor, w.tls);
+  beast::get_lowest_layer(stream).expires_after(w.deadline);  // the whole watch
+  auto [cec, ep] = co_await beast::get_lowest_layer(stream).async_connect(endpoints, kTuple);
+  if (cec) {
+    w.error = "cannot connect (" + cec.message() + ")";
+    co_return;
+  }
+  SSL_set_tlsext_host_name(stream.native_handle(), w.sni.c_str());
+  stream.set_verify_mode(ssl::verify_peer);
+  stream.set_verify_callback(ssl::host_name_verification(w.sni));
+  auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, kTuple);
+  if (hec) {
+    w.error = "TLS handshake failed (" + hec.message() + ")";
+    co_return;
+  }
+  auto [wec, wn] = co_await http::async_write(stream, w.request, kTuple);
+  if (wec) {
+    w.error = "sending failed (" + wec.message() + ")";
+    co_return;
+  }
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(boost::none);
+  auto [hrec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+  if (hrec) {
+    w.error = "reading failed (" + hrec.message() + ")";
+    co_return;
+  }
+  w.status = parser.get().result_int();
+  std::string pending;
+  std::array<char, 8192> chunk;
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, kTuple);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == ssl::error::stream_truncated) break;
+    if (ec) {
+      if (ec != beast::error::timeout) w.error = "reading failed (" + ec.message() + ")";
+      break;  // the deadline ends a watch normally
+    }
+    std::string_view got(chunk.data(), chunk.size() - parser.get().body().size);
+    if (w.status / 100 != 2) {
+      w.error_body.append(got);
+      continue;
+    }
+    pending.append(got);
+    size_t nl;
+    while ((nl = pending.find('\n')) != std::string::npos) {
+      std::string line = pending.substr(0, nl);
+      pending.erase(0, nl + 1);
+      if (!handle_line(w, line)) co_return;
+    }
+  }
+  if (w.status / 100 == 2 && !pending.empty()) handle_line(w, pending);
+}
+
+Status load_pem(ssl::context& tls, const ClusterConnection& c) {
+  boost::system::error_code ec;
+  if (c.insecure_skip_tls_verify) {
+    tls.set_verify_mode(ssl::verify_none);
+  } else if (!c.ca_pem.empty()) {
+    tls.add_certificate_authority(asio::buffer(c.ca_pem), ec);
+    if (ec) return invalid_argument("the CA of cluster context " + c.context + " is not a PEM certificate");
+  } else {
+    tls.set_default_verify_paths();
+  }
+  if (!c.client_cert_pem.empty()) {
+    tls.use_certificate_chain(asio::buffer(c.client_cert_pem), ec);
+    if (!ec) tls.use_private_key(asio::buffer(c.client_key_pem), ssl::context::pem, ec);
+    if (ec) {
+      return invalid_argument("the client certificate or key of context " + c.context +
+                              " cannot be used (" + ec.message() + ")");
+    }
+  }
+  return ok_status();
+}
+
+std::string status_message(const std::string& body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (!ec && v.is_object()) {
+    if (auto* m = v.as_object().if_contains("message"); m && m->is_string()) return std::string(m->as_string());
+  }
+  return body.substr(0, 300);
+}
+
+std::string status_reason(const std::string& body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (!ec && v.is_object()) {
+    if (auto* m = v.as_object().if_contains("reason"); m && m->is_string()) return std::string(m->as_string());
+  }
+  return "";
+}
+
+std::string plural(std::string kind) {
+  for (char& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (kind.ends_with("y")) return kind.substr(0, kind.size() - 1) + "ies";
+  if (kind.ends_with("s")) return kind + "es";
+  return kind + "s";
+}
+
+}  // namespace
+
+Result<std::string> collection_path(const json::object& o) {
+  auto* api_version = o.if_contains("apiVersion");
+  auto* kind = o.if_contains("kind");
+  if (!api_version || !api_version->is_string() || !kind || !kind->is_string()) {
+    return invalid_argument("the object has no apiVersion/kind");
+  }
+  std::string av(api_version->as_string());
+  std::string path = av.find('/') == std::string::npos ? "/api/" + av : "/apis/" + av;
+  const json::value* ns = nullptr;
+  if (auto* m = o.if_contains("metadata"); m && m->is_object()) ns = m->as_object().if_contains("namespace");
+  if (ns && ns->is_string() && !ns->as_string().empty()) path += "/namespaces/" + std::string(ns->as_string());
+  return path + "/" + plural(std::string(kind->as_string()));
+}
+
+KubeClient::KubeClient(ClusterConnection connection, ClientOptions options)
+    : connection_(connection), options_(options), tokens_(std::move(connection)) {}
+
+KubeClient::~KubeClient() = default;
+
+Result<json::value> KubeClient::get(const std::string& path) { return call_json("GET", path, ""); }
+
+Result<json::value> KubeClient::create(const std::string& collection, const json::object& object) {
+  return call_json("POST", collection, json::serialize(object));
+}
+
+Result<json::value> KubeClient::remove(const std::string& path) { return call_json("DELETE", path, ""); }
+
+Result<std::string> KubeClient::get_text(const std::string& path) { return call("GET", path, ""); }
+
+Result<json::value> KubeClient::call_json(std::string_view method, const std::string& path,
+                                          const std::string& body) {
+  auto text = call(method, path, body);
+  if (!text) return text.status();
+  boost::system::error_code ec;
+  json::value v = json::parse(*text, ec);
+  if (ec) return internal_error("the Kubernetes API server " + connection_.server + " answered " + path +
+                                " with something that is not JSON");
+  return v;
+}
+
+Result<std::string> KubeClient::call(std::string_view method, const std::string& path, const std::string& body) {
+  auto url = boost::urls::parse_uri(connection_.server);
+  if (!url) return invalid_argument("the cluster address " + connection_.server + " is not a URL");
+  Target target{std::string(url->host()), url->has_port() ? std::string(url->port()) : "443"};
+  if (target.host.size() > 2 && target.host.front() == '[') target.host = target.host.substr(1, target.host.size() - 2);
+  std::string base = std::string(url->path());
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  ssl::context tls(ssl::context::tls_client);
+  K4DS_RETURN_IF_ERROR(load_pem(tls, connection_));
+  const std::string where = "the Kubernetes API server " + connection_.server + " (context " + connection_.context + ")";
+
+  std::chrono::milliseconds backoff = options_.first_backoff;
+  bool retried_auth = false;
+  Status last = unavailable(where + " was not tried");
+  for (int attempt = 0; attempt < options_.attempts; ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(backoff);
+      backoff *= 2;
+    }
+    auto token = tokens_.token();
+    if (!token) return token.status();
+    http::request<http::string_body> req;
+    req.method_string(method);
+    req.target(base + path);
+    req.version(11);
+    req.set(http::field::host, target.host);
+    req.set(http::field::user_agent, "k4ds/0.1");
+    req.set(http::field::accept, "application/json");
+    if (!token->empty()) req.set(http::field::authorization, "Bearer " + *token);
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+    std::string sni = connection_.tls_server_name.empty() ? target.host : connection_.tls_server_name;
+    Try t{target, sni, tls, req, options_.timeout, {}, ""};
+    asio::io_context ioc;
+    asio::co_spawn(ioc, exchange(t), asio::detached);
+    ioc.run();
+    ++requests_;
+    if (!t.error.empty()) {
+      last = unavailable(where + ": " + t.error + "; retrying later");
+      continue;
+    }
+    int code = t.response.result_int();
+    const std::string& text = t.response.body();
+    if (code / 100 == 2) return text;
+    std::string message = status_message(text);
+    if (code == 401 && !retried_auth) {
+      retried_auth = true;
+      tokens_.invalidate();  // a plugin token may have been revoked early: get a fresh one
+      --attempt;
+      continue;
+    }
+    if (code == 429 || code / 100 == 5) {
+      last = unavailable(where + " is busy or failing (HTTP " + std::to_string(code) + ": " + message + ")");
+      continue;
+    }
+    if (code == 404) return not_found(message);
+    if (code == 409) {
+      if (status_reason(text) == "AlreadyExists") return already_exists(message);
+      return aborted(message);
+    }
+    if (code == 400 || code == 422) return invalid_argument(where + " refused the object: " + message);
+    if (code == 401) return unauthenticated(where + " does not accept k4ds's credentials: " + message);
+    if (code == 403) {
+      return permission_denied(where + " forbids it: " + message +
+                               "; give k4ds's service account the permissions in docs/kubernetes.md");
+    }
+    return internal_error(where + " answered HTTP " + std::to_string(code) + ": " + message);
+  }
+  return last;
+}
+
+}  // namespace k4ds::kubernetes
+
+namespace k4ds::kubernetes {
+
+Result<std::string> KubeClient::watch(const std::string& path, const std::string& resource_version,
+                                      std::chrono::seconds duration,
+                                      const std::function<bool(const WatchEvent&)>& on_event) {
+  auto url = boost::urls::parse_uri(connection_.server);
+  if (!url) return invalid_argument("the cluster address " + connection_.server + " is not a URL");
+  Target target{std::string(url->host()), url->has_port() ? std::string(url->port()) : "443"};
+  if (target.host.size() > 2 && target.host.front() == '[') target.host = target.host.substr(1, target.host.size() - 2);
+  std::string base = std::string(url->path());
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  ssl::context tls(ssl::context::tls_client);
+  K4DS_RETURN_IF_ERROR(load_pem(tls, connection_));
+  const std::string where = "the Kubernetes API server " + connection_.server + " (context " + connection_.context + ")";
+  auto token = tokens_.token();
+  if (!token) return token.status();
+  http::request<http::string_body> req;
+  req.method(http::verb::get);
+  req.target(base + path + (path.find('?') == std::string::npos ? "?" : "&") +
+             "watch=true&allowWatchBookmarks=true&resourceVersion=" + resource_version +
+             "&timeoutSeconds=" + std::to_string(duration.count()));
+  req.version(11);
+  req.set(http::field::host, target.host);
+  req.set(http::field::user_agent, "k4ds/0.1");
+  if (!token->empty()) req.set(http::field::authorization, "Bearer " + *token);
+  req.prepare_payload();
+  std::string sni = connection_.tls_server_name.empty() ? target.host : connection_.tls_server_name;
+  // The server ends the watch after `duration`; the socket deadline is a little later, so a
+  // silent connection cannot hang the caller.
+  auto deadline = std::chrono::duration_cast<std::chrono::milliseconds>(duration) + options_.timeout;
+  WatchTry w{target, sni, tls, req, deadline, on_event};
+  w.last_version = resource_version;
+  asio::io_context ioc;
+  asio::co_spawn(ioc, watch_exchange(w), asio::detached);
+  ioc.run();
+  ++requests_;
+  if (w.expired || w.status == 410) {
+    return aborted("resource version " + resource_version + " has expired on " + where + "; list again");
+  }
+  if (!w.error.empty()) return unavailable(where + ": " + w.error);
+  if (w.status == 401) {
+    tokens_.invalidate();
+    return unauthenticated(where + " does not accept k4ds's credentials");
+  }
+  if (w.status / 100 != 2) {
+    return unavailable(where + " refused the watch (HTTP " + std::to_string(w.status) + ": " +
+                       status_message(w.error_body) + ")");
+  }
+  return w.last_version;
+}
+
+}  // namespace k4ds::kubernetes

@@ -1,0 +1,172 @@
+// KubeClient against a real HTTPS server on loopback (tests/kubernetes/fake_apiserver.py, run
+// with Debian's python3) whose certificate comes from a CA made by openssl for this test.
+#include "kubernetes/client.h"
+
+#include "fake_apiserver.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "kubernetes/objects.h"
+#include "kubernetes_test_support.h"
+
+namespace k4ds::kubernetes {
+namespace {
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+TEST_F(FakeApiServer, CreateGetDeleteTheRenderedObjects) {
+  KubeClient client(connection(), fast());
+  auto rendered = render_workspace(testing::jupyter_spec(), KubernetesOptions{});
+  ASSERT_TRUE(rendered);
+  std::string pod_path;
+  for (const auto& o : rendered->objects) {
+    auto collection = collection_path(o);
+    ASSERT_TRUE(collection) << collection.status().to_string();
+    auto created = client.create(*collection, o);
+    ASSERT_TRUE(created) << created.status().to_string();
+    EXPECT_FALSE(created->at("metadata").at("uid").as_string().empty());
+    if (o.at("kind") == "Pod") pod_path = *collection + "/" + rendered->pod_name;
+  }
+  EXPECT_EQ(pod_path, "/api/v1/namespaces/k4ds-alice/pods/" + rendered->pod_name);
+  EXPECT_EQ(*collection_path(testing::find_kind(*rendered, "NetworkPolicy")),
+            "/apis/networking.k8s.io/v1/namespaces/k4ds-alice/networkpolicies");
+  EXPECT_EQ(*collection_path(testing::find_kind(*rendered, "Namespace")), "/api/v1/namespaces");
+
+  auto again = client.create(*collection_path(testing::find_kind(*rendered, "Pod")),
+                             testing::find_kind(*rendered, "Pod"));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.status().code(), Code::already_exists);
+
+  auto got = client.get(pod_path);
+  ASSERT_TRUE(got) << got.status().to_string();
+  EXPECT_EQ(got->at("spec").at("containers").at(0).at("image"), "quay.io/jupyter/scipy-notebook:2024-04-01");
+  auto list = client.get("/api/v1/namespaces/k4ds-alice/pods");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->at("items").as_array().size(), 1u);
+
+  ASSERT_TRUE(client.remove(pod_path));
+  EXPECT_EQ(client.get(pod_path).status().code(), Code::not_found);
+  EXPECT_EQ(client.remove(pod_path).status().code(), Code::not_found);
+}
+
+TEST_F(FakeApiServer, InvalidObjectsAreRefusedLikeARealApiServer) {
+  KubeClient client(connection(), fast());
+  json::object pod{{"apiVersion", "v1"},
+                   {"kind", "Pod"},
+                   {"metadata", {{"name", "bad"}, {"namespace", "x"}}},
+                   {"spec", {{"containers", json::array{{{"name", "c"}, {"image", "i"},
+                                                         {"resources", {{"limits", {{"memory", "lots"}}}}}}}}}}};
+  auto r = client.create("/api/v1/namespaces/x/pods", pod);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().code(), Code::invalid_argument);
+  EXPECT_NE(r.status().message().find("limits/memory"), std::string::npos) << r.status().message();
+}
+
+TEST_F(FakeApiServer, RetriesWithBackoffThenGivesUp) {
+  KubeClient client(connection(), fast());
+  ASSERT_TRUE(client.create("/_test/fail?code=503&count=2", {}));
+  int before = client.requests_sent();
+  auto list = client.get("/api/v1/namespaces/x/pods");
+  ASSERT_TRUE(list) << list.status().to_string();
+  EXPECT_EQ(client.requests_sent() - before, 3) << "two 503s, then the answer";
+
+  ASSERT_TRUE(client.create("/_test/fail?code=500&count=10", {}));
+  auto failed = client.get("/api/v1/namespaces/x/pods");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.status().code(), Code::unavailable);
+  EXPECT_NE(failed.status().message().find("HTTP 500"), std::string::npos) << failed.status().message();
+}
+
+TEST_F(FakeApiServer, DeadlineOnEveryCall) {
+  KubeClient client(connection(), ClientOptions{.timeout = std::chrono::milliseconds(300), .attempts = 1});
+  ASSERT_TRUE(KubeClient(connection(), fast()).create("/_test/slow?seconds=3", {}));
+  auto start = std::chrono::steady_clock::now();
+  auto r = client.get("/api/v1/namespaces/x/pods");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().code(), Code::unavailable);
+  EXPECT_NE(r.status().message().find("deadline"), std::string::npos) << r.status().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+}
+
+TEST_F(FakeApiServer, WrongTokenAndWrongCaAreExplained) {
+  KubeClient wrong_token(connection("nope"), fast());
+  auto r = wrong_token.get("/api/v1/namespaces");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().code(), Code::unauthenticated);
+  EXPECT_EQ(wrong_token.requests_sent(), 2) << "one retry with a fresh token, no more";
+
+  ClusterConnection other_ca = connection();
+  other_ca.ca_pem = slurp(dir_ / "other.crt");
+  KubeClient untrusted(other_ca, ClientOptions{.attempts = 1});
+  auto t = untrusted.get("/api/v1/namespaces");
+  ASSERT_FALSE(t);
+  EXPECT_NE(t.status().message().find("TLS handshake failed"), std::string::npos) << t.status().message();
+}
+
+}  // namespace
+}  // namespace k4ds::kubernetes
+
+namespace k4ds::kubernetes {
+namespace {
+
+TEST_F(FakeApiServer, WatchStreamsChangesBookmarksAndExpires) {
+  KubeClient client(connection(), fast());
+  auto list = client.get("/api/v1/namespaces/w/configmaps");
+  ASSERT_TRUE(list) << list.status().to_string();
+  std::string version(list->at("metadata").at("resourceVersion").as_string());
+  auto make = [&](const std::string& name) {
+    json::object cm{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                    {"metadata", {{"name", name}, {"namespace", "w"}}}};
+    return client.create("/api/v1/namespaces/w/configmaps", cm);
+  };
+  ASSERT_TRUE(make("one"));
+  // A change made while the watch is open arrives on it too.
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    KubeClient other(connection(), fast());
+    json::object cm{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "two"}, {"namespace", "w"}}}};
+    EXPECT_TRUE(other.create("/api/v1/namespaces/w/configmaps", cm));
+  });
+  std::vector<std::string> seen;
+  auto start = std::chrono::steady_clock::now();
+  auto next = client.watch("/api/v1/namespaces/w/configmaps", version, std::chrono::seconds(1),
+                           [&](const WatchEvent& e) {
+                             std::string name = e.object.contains("metadata") && e.object.at("metadata").as_object().contains("name")
+                                                    ? std::string(e.object.at("metadata").at("name").as_string()) : "";
+                             seen.push_back(e.type + " " + name);
+                             return true;
+                           });
+  later.join();
+  ASSERT_TRUE(next) << next.status().to_string();
+  EXPECT_EQ(seen, (std::vector<std::string>{"ADDED one", "ADDED two", "BOOKMARK "}));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+  EXPECT_NE(*next, version) << "the bookmark moves the version on";
+
+  // Resuming from the returned version replays nothing old.
+  ASSERT_TRUE(client.remove("/api/v1/namespaces/w/configmaps/one"));
+  seen.clear();
+  auto resumed = client.watch("/api/v1/namespaces/w/configmaps", *next, std::chrono::seconds(1),
+                              [&](const WatchEvent& e) { seen.push_back(e.type); return e.type != "DELETED"; });
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(seen, std::vector<std::string>{"DELETED"}) << "stopped by the callback, before the bookmark";
+
+  // The server compacted its history: 410 Gone → aborted, relist.
+  ASSERT_TRUE(client.create("/_test/compact", {}));
+  auto expired = client.watch("/api/v1/namespaces/w/configmaps", version, std::chrono::seconds(1),
+                              [](const WatchEvent&) { return true; });
+  ASSERT_FALSE(expired);
+  EXPECT_EQ(expired.status().code(), Code::aborted);
+  EXPECT_NE(expired.status().message().find("list again"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace k4ds::kubernetes

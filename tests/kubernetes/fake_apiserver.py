@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""A tiny Kubernetes API server for kubernetes_test: HTTPS on loopback, in-memory objects.
+
+Implements what k4ds's client uses: create (POST to a collection), get, list (GET on a
+collection), delete, with uid / resourceVersion and Status objects for 401/404/409. Test hooks:
+  POST /_test/fail?code=503&count=2   the next 2 API requests answer 503
+  POST /_test/slow?seconds=3          the next API request waits 3 s before answering
+  POST /_test/status?path=P  {...}    sets the status of the object at P (the kubelet's part)
+  POST /_test/compact                 resource versions so far expire: watches from them get 410
+Watches: GET <collection>?watch=true&resourceVersion=RV&timeoutSeconds=N streams the changes
+after RV (one JSON event per line) and ends with a BOOKMARK.
+  GET  /_test/requests                how many API requests were answered
+Usage: fake_apiserver.py CERT KEY PORT_FILE TOKEN [NODE VALIDATOR]
+(Debian's /usr/bin/python3, stdlib only). With NODE and VALIDATOR (tests/kubernetes/schema/
+validate.mjs), every created object is checked against the official schemas first, and an
+invalid one is refused with 422 as a real API server would.
+"""
+import json
+import subprocess
+import tempfile
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+cert, key, port_file, token = sys.argv[1:5]
+validator = sys.argv[5:7]
+lock = threading.Condition()
+store = {}
+state = {"rv": 0, "requests": 0, "fail": [], "slow": 0.0, "compacted": 0}
+events = []  # (resourceVersion, type, path, object): what watches replay
+
+
+def record(kind, path, obj):
+    events.append((state["rv"], kind, path, json.loads(json.dumps(obj))))
+    lock.notify_all()
+
+
+def status(code, reason, message):
+    return code, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                  "reason": reason, "message": message, "code": code}
+
+
+def selected(path, query, key, obj):
+    """Whether the object stored at `key` belongs to the collection `path` and its labelSelector."""
+    selector = urllib.parse.parse_qs(query).get("labelSelector", [""])[0]
+    wanted = dict(kv.split("=", 1) for kv in selector.split(",") if kv)
+    parts = path.split("/")
+    parent = key.rsplit("/", 1)[0]
+    p = parent.split("/")
+    # all namespaces: /api/v1/pods lists /api/v1/namespaces/*/pods/*
+    inside = parent == path or (len(p) == len(parts) + 2 and p[:len(parts) - 1] == parts[:-1]
+                                and p[-3] == "namespaces" and p[-1] == parts[-1])
+    labels = obj.get("metadata", {}).get("labels", {})
+    return inside and all(labels.get(k) == v for k, v in wanted.items())
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, code, body):
+        text = isinstance(body, str)
+        data = (body if text else json.dumps(body)).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain" if text else "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def hook(self, url):
+        q = urllib.parse.parse_qs(url.query)
+        with lock:
+            if url.path == "/_test/fail":
+                state["fail"] += [int(q["code"][0])] * int(q["count"][0])
+            elif url.path == "/_test/slow":
+                state["slow"] = float(q["seconds"][0])
+            elif url.path == "/_test/status":  # the kubelet/scheduler: set an object's status
+                obj = store.get(q["path"][0])
+                if obj is None:
+                    return status(404, "NotFound", q["path"][0])
+                obj["status"] = json.loads(self.body)
+                state["rv"] += 1
+                obj["metadata"]["resourceVersion"] = str(state["rv"])
+                record("MODIFIED", q["path"][0], obj)
+            elif url.path == "/_test/compact":  # older resource versions are gone: 410 for them
+                state["compacted"] = state["rv"]
+            return 200, {"requests": state["requests"]}
+
+    def api(self, method, url, body):
+        with lock:
+            state["requests"] += 1
+            slow, state["slow"] = state["slow"], 0.0
+            failing = state["fail"].pop(0) if state["fail"] else None
+        if slow:
+            time.sleep(slow)
+        if failing:
+            return status(failing, "InternalError", "injected failure")
+        if self.headers.get("Authorization") != "Bearer " + token:
+            return status(401, "Unauthorized", "Unauthorized")
+        path = url.path.rstrip("/")
+        with lock:
+            if method == "POST":
+                obj = json.loads(body)
+                if validator:
+                    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+                        json.dump([obj], f)
+                        f.flush()
+                        check = subprocess.run(validator + [f.name], capture_output=True, text=True)
+                    if check.returncode != 0:
+                        return status(422, "Invalid", check.stdout.strip())
+                name = obj.get("metadata", {}).get("name", "")
+                if not name:
+                    return status(422, "Invalid", "metadata.name: Required value")
+                key_ = path + "/" + name
+                if key_ in store:
+                    return status(409, "AlreadyExists", f'{path.split("/")[-1]} "{name}" already exists')
+                state["rv"] += 1
+                obj["metadata"]["uid"] = str(uuid.uuid4())
+                obj["metadata"]["resourceVersion"] = str(state["rv"])
+                store[key_] = obj
+                record("ADDED", key_, obj)
+                return 201, obj
+            if method == "GET":
+                if path.endswith("/log") and path[:-4] in store:
+                    return 200, "log of " + path.split("/")[-2] + "\n"
+                if path in store:
+                    return 200, store[path]
+                items = [o for k, o in store.items() if selected(path, url.query, k, o)]
+                if items or path.endswith("s"):
+                    return 200, {"kind": "List", "apiVersion": "v1",
+                                 "metadata": {"resourceVersion": str(state["rv"])}, "items": items}
+                return status(404, "NotFound", f'"{path}" not found')
+            if method == "DELETE":
+                if path not in store:
+                    return status(404, "NotFound", f'"{path.split("/")[-1]}" not found')
+                obj = store.pop(path)
+                state["rv"] += 1
+                record("DELETED", path, obj)
+                return 200, obj
+        return status(405, "MethodNotAllowed", method)
+
+    def watch(self, url):
+        """A watch stream: one JSON event per line, ended by a BOOKMARK after timeoutSeconds."""
+        q = urllib.parse.parse_qs(url.query)
+        since = int(q.get("resourceVersion", ["0"])[0] or 0)
+        deadline = time.time() + float(q.get("timeoutSeconds", ["5"])[0])
+        path = url.path.rstrip("/")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        with lock:
+            state["requests"] += 1
+            if since < state["compacted"]:
+                gone = status(410, "Expired", f"too old resource version: {since} ({state['compacted']})")[1]
+                self.wfile.write((json.dumps({"type": "ERROR", "object": gone}) + "\n").encode())
+                return
+            sent = since
+            while True:
+                for rv, kind, key, obj in events:
+                    if rv > sent and selected(path, url.query, key, obj):
+                        self.wfile.write((json.dumps({"type": kind, "object": obj}) + "\n").encode())
+                sent = state["rv"]
+                self.wfile.flush()
+                left = deadline - time.time()
+                if left <= 0:
+                    break
+                lock.wait(left)
+            bookmark = {"kind": "Pod", "apiVersion": "v1", "metadata": {"resourceVersion": str(state["rv"])}}
+            self.wfile.write((json.dumps({"type": "BOOKMARK", "object": bookmark}) + "\n").encode())
+
+    def handle_any(self, method):
+        url = urllib.parse.urlparse(self.path)
+        if method == "GET" and "watch=true" in url.query:
+            if self.headers.get("Authorization") != "Bearer " + token:
+                self.reply(*status(401, "Unauthorized", "Unauthorized"))
+                return
+            self.watch(url)
+            self.close_connection = True
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        self.body = body
+        code, reply = self.hook(url) if url.path.startswith("/_test/") else self.api(method, url, body)
+        self.reply(code, reply)
+
+    def do_GET(self):
+        self.handle_any("GET")
+
+    def do_POST(self):
+        self.handle_any("POST")
+
+    def do_DELETE(self):
+        self.handle_any("DELETE")
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(cert, key)
+server.socket = context.wrap_socket(server.socket, server_side=True)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+import os
+os.rename(port_file + ".tmp", port_file)
+server.serve_forever()
