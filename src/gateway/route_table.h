@@ -2,7 +2,7 @@
 //
 // Contract: a RouteTable is an immutable snapshot built from the store's workspaces; lookups by
 // (owner, name) are O(1) hash lookups and never allocate for typical names. updated() makes the
-// next snapshot from a few changed workspaces without copying the rest: routes live in 64
+// next snapshot from a few changed workspaces without copying the rest: routes live in 512
 // shards (by owner) shared between snapshots, and only the shards a change touches are copied,
 // so a change is live in well under a millisecond even with 100,000 workspaces. A RouteTableHolder
 // publishes the current snapshot: readers take a shared_ptr copy (a request keeps using the
@@ -71,7 +71,7 @@ class RouteTable {
   std::size_t size() const { return size_; }
 
  private:
-  static constexpr std::size_t kShards = 64;
+  static constexpr std::size_t kShards = 512;
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
