@@ -59,8 +59,9 @@ LdapDirectory::LdapDirectory(LdapProviderConfig config) : config_(std::move(conf
                                     .timeout = config_.timeout};
   std::optional<ldap::Identity> service;
   if (!config_.bind_dn.empty()) service = ldap::Identity{config_.bind_dn, config_.bind_password};
-  service_ = std::make_unique<ldap::Pool>(settings, config_.pool_size, std::move(service));
-  binds_ = std::make_unique<ldap::Pool>(settings, config_.pool_size, std::nullopt);
+  auto quiet = std::make_shared<ldap::QuietState>();
+  service_ = std::make_unique<ldap::Pool>(settings, config_.pool_size, std::move(service), quiet);
+  binds_ = std::make_unique<ldap::Pool>(settings, config_.pool_size, std::nullopt, quiet);
 }
 
 LdapDirectory::~LdapDirectory() = default;

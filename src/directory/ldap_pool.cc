@@ -4,8 +4,12 @@
 
 namespace k4ds::ldap {
 
-Pool::Pool(ConnectionSettings settings, std::size_t size, std::optional<Identity> identity)
-    : settings_(std::move(settings)), size_(size == 0 ? 1 : size), identity_(std::move(identity)) {}
+Pool::Pool(ConnectionSettings settings, std::size_t size, std::optional<Identity> identity,
+           std::shared_ptr<QuietState> quiet)
+    : settings_(std::move(settings)),
+      size_(size == 0 ? 1 : size),
+      quiet_(quiet ? std::move(quiet) : std::make_shared<QuietState>()),
+      identity_(std::move(identity)) {}
 
 Pool::~Pool() = default;
 
@@ -16,8 +20,11 @@ std::size_t Pool::idle() const {
 
 Result<std::unique_ptr<Connection>> Pool::acquire(bool& reused) {
   {
+    std::lock_guard quiet_lock(quiet_->mutex);
+    if (Steady::now() < quiet_->until) return quiet_->reason;
+  }
+  {
     std::unique_lock lock(mutex_);
-    if (Steady::now() < quiet_until_) return quiet_reason_;
     bool got = freed_.wait_for(lock, settings_.timeout,
                                [&] { return !idle_.empty() || open_ < size_; });
     if (!got) {
@@ -76,9 +83,9 @@ Status Pool::run(const std::function<Status(Connection&)>& fn) {
   auto slow = std::min(settings_.connect_timeout, settings_.timeout) * 9 / 10;
   auto quiet_if_slow = [&](const Status& s, Steady::time_point started) {
     if (s.code() != Code::unavailable || Steady::now() - started < slow) return;
-    std::lock_guard lock(mutex_);
-    quiet_until_ = Steady::now() + settings_.timeout;
-    quiet_reason_ = s;
+    std::lock_guard lock(quiet_->mutex);
+    quiet_->until = Steady::now() + settings_.timeout;
+    quiet_->reason = s;
   };
   for (int attempt = 0;; ++attempt) {
     bool reused = false;
@@ -89,7 +96,7 @@ Status Pool::run(const std::function<Status(Connection&)>& fn) {
       return conn.status();
     }
     Status s = fn(**conn);
-    if ((*conn)->broken()) quiet_if_slow(s, started);
+    quiet_if_slow(s, started);
     bool retry = reused && attempt == 0 && s.code() == Code::unavailable && (*conn)->broken();
     release(std::move(conn).value());
     if (!retry) return s;

@@ -12,7 +12,9 @@
 // - A directory that times out (as opposed to refusing connections, which fails at once) would
 //   hold a worker thread for every login. After such a failure the pool answers
 //   Code::unavailable at once, without the network, for one operation timeout; then it tries
-//   again.
+//   again. Pools of one directory share this state (QuietState): a hanging directory hangs for
+//   searches and password checks alike. Any slow Code::unavailable counts, whichever step of
+//   the call it came from.
 // - A fresh connection binds as the service account when one is configured; the directory
 //   refusing it is Code::unavailable naming bind_dn (the admin must fix it).
 // - Thread-safe.
@@ -42,9 +44,17 @@ struct Identity {
   std::string password;
 };
 
+// "The directory just timed out": shared by the pools of one directory.
+struct QuietState {
+  std::mutex mutex;
+  std::chrono::steady_clock::time_point until{};
+  Status reason;
+};
+
 class Pool {
  public:
-  Pool(ConnectionSettings settings, std::size_t size, std::optional<Identity> identity);
+  Pool(ConnectionSettings settings, std::size_t size, std::optional<Identity> identity,
+       std::shared_ptr<QuietState> quiet = nullptr);
   ~Pool();
 
   Status run(const std::function<Status(Connection&)>& fn);
@@ -69,8 +79,7 @@ class Pool {
 
   ConnectionSettings settings_;
   std::size_t size_;
-  Steady::time_point quiet_until_{};  // guarded by mutex_
-  Status quiet_reason_;
+  std::shared_ptr<QuietState> quiet_;
   std::optional<Identity> identity_;
   mutable std::mutex mutex_;
   std::condition_variable freed_;
