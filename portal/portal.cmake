@@ -15,6 +15,24 @@ if(NOT K4DS_NPM OR NOT K4DS_NODE)
                       "Install them with: scripts/install-deps.sh build")
 endif()
 
+# npm ci of the project in `source` into the build directory `work`, re-run only when
+# package-lock.json changes; the stamp lives in node_modules, so deleting node_modules
+# reinstalls. Returns the stamp's path in `out_stamp` for DEPENDS. Also used by the tests'
+# Kubernetes schema checker (tests/kubernetes/schema/schema.cmake).
+function(k4ds_npm_ci source work label out_stamp)
+  set(stamp ${work}/node_modules/.k4ds-npm-ci.stamp)
+  add_custom_command(
+    OUTPUT ${stamp}
+    COMMAND ${CMAKE_COMMAND} -E copy ${source}/package.json ${source}/package-lock.json ${work}/
+    COMMAND ${K4DS_NPM} ci --no-audit --no-fund --loglevel=error
+    COMMAND ${CMAKE_COMMAND} -E touch ${stamp}
+    DEPENDS ${source}/package-lock.json
+    WORKING_DIRECTORY ${work}
+    COMMENT "${label}: npm ci (package-lock.json changed)"
+    VERBATIM)
+  set(${out_stamp} ${stamp} PARENT_SCOPE)
+endfunction()
+
 set(K4DS_PORTAL_SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/portal)
 set(K4DS_PORTAL_WORK ${CMAKE_CURRENT_BINARY_DIR}/portal)
 set(portal_generated ${CMAKE_CURRENT_BINARY_DIR}/generated/portal_files.cc)
@@ -25,18 +43,7 @@ file(GLOB_RECURSE portal_inputs CONFIGURE_DEPENDS
 set(portal_config_files index.html vite.config.ts tsconfig.json package.json)
 list(TRANSFORM portal_config_files PREPEND ${K4DS_PORTAL_SOURCE}/ OUTPUT_VARIABLE portal_configs)
 
-add_custom_command(
-  OUTPUT ${K4DS_PORTAL_WORK}/node_modules/.k4ds-npm-ci.stamp
-  COMMAND ${CMAKE_COMMAND} -E copy ${K4DS_PORTAL_SOURCE}/package.json
-          ${K4DS_PORTAL_SOURCE}/package-lock.json ${K4DS_PORTAL_WORK}/
-  COMMAND ${K4DS_NPM} ci --no-audit --no-fund --loglevel=error
-  COMMAND ${CMAKE_COMMAND} -E touch ${K4DS_PORTAL_WORK}/node_modules/.k4ds-npm-ci.stamp
-  DEPENDS ${K4DS_PORTAL_SOURCE}/package-lock.json
-  WORKING_DIRECTORY ${K4DS_PORTAL_WORK}
-  COMMENT "portal: npm ci (package-lock.json changed)"
-  VERBATIM)
-
-# (The stamp lives in node_modules: deleting node_modules reinstalls.)
+k4ds_npm_ci(${K4DS_PORTAL_SOURCE} ${K4DS_PORTAL_WORK} portal portal_npm_stamp)
 
 # The copy is made afresh, so a file deleted from portal/src does not linger in the build.
 add_custom_command(
@@ -48,7 +55,7 @@ add_custom_command(
   COMMAND ${CMAKE_COMMAND} -E copy ${portal_configs} .
   COMMAND ${K4DS_NPM} run --silent build
   COMMAND ${CMAKE_COMMAND} -E touch build.stamp
-  DEPENDS ${portal_inputs} ${portal_configs} ${K4DS_PORTAL_WORK}/node_modules/.k4ds-npm-ci.stamp
+  DEPENDS ${portal_inputs} ${portal_configs} ${portal_npm_stamp}
   WORKING_DIRECTORY ${K4DS_PORTAL_WORK}
   COMMENT "portal: npm run build"
   VERBATIM)

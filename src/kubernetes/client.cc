@@ -44,32 +44,33 @@ struct Try {
   std::string error;  // "" = an answer arrived
 };
 
+// Resolves, connects (the deadline `timeout` covers everything after), checks the server's
+// certificate and name, and sends the request. Returns "" or what failed, for the caller.
+asio::awaitable<std::string> connect_and_send(beast::ssl_stream<beast::tcp_stream>& stream, const Target& target,
+                                              const std::string& sni, http::request<http::string_body>& request,
+                                              std::chrono::milliseconds timeout) {
+  tcp::resolver resolver(stream.get_executor());
+  auto [rec, endpoints] = co_await resolver.async_resolve(target.host, target.port, kTuple);
+  if (rec) co_return "cannot resolve " + target.host + ": " + rec.message();
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  auto [cec, ep] = co_await beast::get_lowest_layer(stream).async_connect(endpoints, kTuple);
+  if (cec) co_return "cannot connect (" + cec.message() + ")";
+  SSL_set_tlsext_host_name(stream.native_handle(), sni.c_str());
+  stream.set_verify_mode(ssl::verify_peer);
+  stream.set_verify_callback(ssl::host_name_verification(sni));
+  auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, kTuple);
+  if (hec) co_return "TLS handshake failed (" + hec.message() + "); check the cluster's CA in the kubeconfig";
+  auto [wec, wn] = co_await http::async_write(stream, request, kTuple);
+  if (wec) co_return "sending failed (" + wec.message() + ")";
+  co_return std::string();
+}
+
 asio::awaitable<void> exchange(Try& t) {
   auto executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
-  auto [rec, endpoints] = co_await resolver.async_resolve(t.target.host, t.target.port, kTuple);
-  if (rec) {
-    t.error = "cannot resolve " + t.target.host + ": " + rec.message();
-    co_return;
-  }
   beast::ssl_stream<beast::tcp_stream> stream(executor, t.tls);
-  beast::get_lowest_layer(stream).expires_after(t.timeout);
-  auto [cec, ep] = co_await beast::get_lowest_layer(stream).async_connect(endpoints, kTuple);
-  if (cec) {
-    t.error = "cannot connect (" + cec.message() + ")";
-    co_return;
-  }
-  SSL_set_tlsext_host_name(stream.native_handle(), t.sni.c_str());
-  stream.set_verify_mode(ssl::verify_peer);
-  stream.set_verify_callback(ssl::host_name_verification(t.sni));
-  auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, kTuple);
-  if (hec) {
-    t.error = "TLS handshake failed (" + hec.message() + "); check the cluster's CA in the kubeconfig";
-    co_return;
-  }
-  auto [wec, wn] = co_await http::async_write(stream, t.request, kTuple);
-  if (wec) {
-    t.error = "sending failed (" + wec.message() + ")";
+  std::string failed = co_await connect_and_send(stream, t.target, t.sni, t.request, t.timeout);
+  if (!failed.empty()) {
+    t.error = std::move(failed);
     co_return;
   }
   beast::flat_buffer buffer;
@@ -123,30 +124,11 @@ bool handle_line(WatchTry& w, std::string_view line) {
 
 asio::awaitable<void> watch_exchange(WatchTry& w) {
   auto executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
-  auto [rec, endpoints] = co_await resolver.async_resolve(w.target.host, w.target.port, kTuple);
-  if (rec) {
-    w.error = "cannot resolve " + w.target.host + ": " + rec.message();
-    co_return;
-  }
   beast::ssl_stream<beast::tcp_stream> stream(executor, w.tls);
-  beast::get_lowest_layer(stream).expires_after(w.deadline);  // the whole watch
-  auto [cec, ep] = co_await beast::get_lowest_layer(stream).async_connect(endpoints, kTuple);
-  if (cec) {
-    w.error = "cannot connect (" + cec.message() + ")";
-    co_return;
-  }
-  SSL_set_tlsext_host_name(stream.native_handle(), w.sni.c_str());
-  stream.set_verify_mode(ssl::verify_peer);
-  stream.set_verify_callback(ssl::host_name_verification(w.sni));
-  auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, kTuple);
-  if (hec) {
-    w.error = "TLS handshake failed (" + hec.message() + ")";
-    co_return;
-  }
-  auto [wec, wn] = co_await http::async_write(stream, w.request, kTuple);
-  if (wec) {
-    w.error = "sending failed (" + wec.message() + ")";
+  // The deadline covers the whole watch.
+  std::string failed = co_await connect_and_send(stream, w.target, w.sni, w.request, w.deadline);
+  if (!failed.empty()) {
+    w.error = std::move(failed);
     co_return;
   }
   beast::flat_buffer buffer;

@@ -1,6 +1,6 @@
 # The official Kubernetes schemas for kubernetes_test: npm installs kubernetes-models (pinned by
 # package-lock.json) into the build tree, next to a copy of validate.mjs, only when the lock
-# changes (stamp in node_modules, as portal/portal.cmake does). kubernetes_test runs
+# changes (k4ds_npm_ci from portal/portal.cmake). kubernetes_test runs
 #   node <build>/kubernetes-schema/validate.mjs objects.json
 # on everything the renderer produces. Included from tests/CMakeLists.txt.
 
@@ -8,23 +8,14 @@ set(K4DS_SCHEMA_SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/kubernetes/schema)
 set(K4DS_SCHEMA_WORK ${PROJECT_BINARY_DIR}/kubernetes-schema)
 file(MAKE_DIRECTORY ${K4DS_SCHEMA_WORK})
 
-add_custom_command(
-  OUTPUT ${K4DS_SCHEMA_WORK}/node_modules/.k4ds-npm-ci.stamp
-  COMMAND ${CMAKE_COMMAND} -E copy ${K4DS_SCHEMA_SOURCE}/package.json
-          ${K4DS_SCHEMA_SOURCE}/package-lock.json ${K4DS_SCHEMA_WORK}/
-  COMMAND ${K4DS_NPM} ci --no-audit --no-fund --loglevel=error
-  COMMAND ${CMAKE_COMMAND} -E touch ${K4DS_SCHEMA_WORK}/node_modules/.k4ds-npm-ci.stamp
-  DEPENDS ${K4DS_SCHEMA_SOURCE}/package-lock.json
-  WORKING_DIRECTORY ${K4DS_SCHEMA_WORK}
-  COMMENT "kubernetes schemas: npm ci (package-lock.json changed)"
-  VERBATIM)
+k4ds_npm_ci(${K4DS_SCHEMA_SOURCE} ${K4DS_SCHEMA_WORK} "kubernetes schemas" schema_npm_stamp)
 add_custom_command(
   OUTPUT ${K4DS_SCHEMA_WORK}/validate.mjs
   COMMAND ${CMAKE_COMMAND} -E copy ${K4DS_SCHEMA_SOURCE}/validate.mjs ${K4DS_SCHEMA_WORK}/
   DEPENDS ${K4DS_SCHEMA_SOURCE}/validate.mjs
   VERBATIM)
 add_custom_target(kubernetes_schema_deps
-  DEPENDS ${K4DS_SCHEMA_WORK}/node_modules/.k4ds-npm-ci.stamp ${K4DS_SCHEMA_WORK}/validate.mjs)
+  DEPENDS ${schema_npm_stamp} ${K4DS_SCHEMA_WORK}/validate.mjs)
 
 if(TARGET kubernetes_test)
   add_dependencies(kubernetes_test kubernetes_schema_deps)
