@@ -13,6 +13,7 @@
 #include "api/json_encode.h"
 #include "api/routes.h"
 #include "auth/access_facts.h"
+#include "model/quota.h"
 #include "model/validation.h"
 
 namespace k4ds {
@@ -139,6 +140,7 @@ Status validate_params(const std::map<std::string, std::string, std::less<>>& pa
     else if (name == "id") s = validate_token_id(value);
     else if (name == "with") s = validate_grantee(value);
     else if (name == "rule") s = validate_rule_id(value);
+    else if (name == "subject") s = validate_quota_subject(value);
     else s = internal_error("route parameter {" + name + "} has no validator");
     if (!s.ok()) return s;
   }

@@ -50,6 +50,30 @@ json::object user_properties() {
           {"updated_at", time_type()},     {"version", type("integer")}};
 }
 
+json::object nullable(json::object o) {
+  o["nullable"] = true;
+  return o;
+}
+// A limit: a count (integer) or a quantity (string: "4", "500m", "16Gi"), null = no limit.
+json::object nullable_scalar() {
+  return {{"oneOf", json::array{type("integer"), type("string")}}, {"nullable", true}};
+}
+
+// A quota; `stored` adds what the server fills in.
+json::object quota_properties(bool stored) {
+  json::object p{{"workspaces", nullable(type("integer"))},
+                 {"cpu", nullable(type("string"))},
+                 {"memory", nullable(type("string"))},
+                 {"gpus", nullable(type("integer"))},
+                 {"version", type("integer")}};
+  if (stored) {
+    p["subject"] = type("string");
+    p["updated_by"] = type("string");
+    p["updated_at"] = time_type(true);
+  }
+  return p;
+}
+
 // An access rule; `stored` adds what the server fills in (position, summary).
 json::object rule_properties(bool stored) {
   json::object p{{"id", type("string")},
@@ -176,6 +200,20 @@ json::object schemas() {
               {"rules", "version"})},
       {"RuleInput", object(rule_properties(false), {"effect", "action", "who"})},
       {"AddRuleRequest", add_rule_request()},
+      {"Quota", object(quota_properties(true), {"subject"})},
+      {"QuotaList", list_of("Quota")},
+      {"QuotaInput", object(quota_properties(false), {})},
+      {"QuotaUsage", object({{"user", type("string")}, {"workspaces", ref("QuotaUse")},
+                             {"cpu", ref("QuotaUse")}, {"memory", ref("QuotaUse")},
+                             {"gpus", ref("QuotaUse")}, {"active", strings()},
+                             {"sizes", json::object{{"type", "array"}, {"items", ref("SizeFit")}}}},
+                            {"user", "workspaces", "cpu", "memory", "gpus", "active", "sizes"})},
+      {"QuotaUse", object({{"limit", nullable_scalar()}, {"from", nullable(type("string"))},
+                           {"used", json::object{{"oneOf", json::array{type("integer"), type("string")}}}}},
+                          {"limit", "used"})},
+      {"SizeFit", object({{"name", type("string")}, {"fits", type("boolean")},
+                          {"reason", nullable(type("string"))}},
+                         {"name", "fits"})},
       {"PolicyCheck", object({{"allowed", type("boolean")}, {"explanation", type("string")},
                               {"rule", json::object{{"allOf", json::array{ref("Rule")}}, {"nullable", true}}}},
                              {"allowed", "explanation"})},

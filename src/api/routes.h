@@ -4,7 +4,7 @@
 //
 // Path patterns use {param} segments; each parameter name has one validator in the dispatcher:
 //   {owner}, {user} user names · {name} workspace names · {group} group names · {id} token ids
-//   · {with} "user:NAME"/"group:NAME" · {rule} rule ids.
+//   · {with} "user:NAME"/"group:NAME" · {rule} rule ids · {subject} "default"/"user:N"/"group:N".
 #pragma once
 
 #include <boost/beast/http/verb.hpp>
@@ -123,6 +123,15 @@ Reply handle_replace_rules(ApiCore&, ApiCall&);
 Reply handle_add_rule(ApiCore&, ApiCall&);
 Reply handle_delete_rule(ApiCore&, ApiCall&);
 Reply handle_policy_check(ApiCore&, ApiCall&);
+// quota_routes.cc
+Reply handle_list_quotas(ApiCore&, ApiCall&);
+Reply handle_put_quota(ApiCore&, ApiCall&);
+Reply handle_delete_quota(ApiCore&, ApiCall&);
+Reply handle_get_my_quota(ApiCore&, ApiCall&);
+// ok when `owner` may have one more active workspace of this size (model/quota.h); the
+// workspace `except_id` (being started again) is not counted as active.
+Status check_quota(ApiCore& core, Tx& tx, const ApiCall& call, const std::string& owner,
+                   const std::string& size_name, std::string_view except_id = {});
 // watch.cc
 Reply handle_watch_workspace(ApiCore&, ApiCall&);
 // user_routes.cc

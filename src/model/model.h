@@ -160,6 +160,20 @@ struct AccessPolicy {
   int64_t version = 0;  // 0 until an admin first changes the seeded policy
 };
 
+// Limits on what one user's active workspaces may hold at once (DESIGN.md "Quota"). Set for
+// one user, one group, or everyone ("default"); a limit left out (nullopt) is inherited, see
+// model/quota.h for how the limits of a user are found.
+struct Quota {
+  std::string subject;                    // "default", "user:NAME" or "group:NAME"
+  std::optional<int64_t> workspaces;      // active workspaces at once
+  std::optional<int64_t> cpu_millis;      // summed over active workspaces' sizes
+  std::optional<int64_t> memory_bytes;
+  std::optional<int64_t> gpus;
+  std::string updated_by;
+  int64_t updated_at = 0;
+  int64_t version = 0;
+};
+
 // A browser session. Only the SHA-256 of the cookie value is stored.
 struct Session {
   std::string id_hash;

@@ -3,6 +3,7 @@
 #include <array>
 #include <limits>
 #include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -326,6 +327,24 @@ std::string format_memory(int64_t bytes) {
       return fmt::format("{}{}", bytes / static_cast<int64_t>(best->multiplier), best->text);
   }
   return fmt::format("{}", bytes);
+}
+
+std::string describe_cpu(int64_t millis) {
+  std::string number = format_cpu(millis);
+  if (number.ends_with('m')) number = fmt::format("{:g}", static_cast<double>(millis) / 1000.0);
+  return number + (millis <= 1000 ? " CPU" : " CPUs");
+}
+
+std::string describe_memory(int64_t bytes) {
+  static constexpr std::pair<int, const char*> kUnits[] = {
+      {50, "PiB"}, {40, "TiB"}, {30, "GiB"}, {20, "MiB"}, {10, "KiB"}};
+  for (auto [shift, name] : kUnits) {
+    const int64_t unit = int64_t{1} << shift;
+    if (bytes < unit) continue;
+    if (bytes % unit == 0) return fmt::format("{} {}", bytes / unit, name);
+    return fmt::format("{:.3g} {}", static_cast<double>(bytes) / static_cast<double>(unit), name);
+  }
+  return fmt::format("{} bytes", bytes);
 }
 
 }  // namespace k4ds

@@ -51,5 +51,9 @@ Result<int64_t> parse_count(std::string_view text);
 // Formats for people and round-trips: 1500 → "1.5", 500 → "500m"; 8589934592 → "8Gi".
 std::string format_cpu(int64_t millis);
 std::string format_memory(int64_t bytes);
+// In plain words for messages and the portal: 1000 → "1 CPU", 2500 → "2.5 CPUs", 500 → "0.5 CPU";
+// 8589934592 → "8 GiB", 1610612736 → "1.5 GiB", 1000 → "1000 bytes".
+std::string describe_cpu(int64_t millis);
+std::string describe_memory(int64_t bytes);
 
 }  // namespace k4ds

@@ -13,6 +13,7 @@ const char* record_kind_name(RecordKind kind) {
     case RecordKind::session: return "session";
     case RecordKind::token: return "token";
     case RecordKind::policy: return "policy";
+    case RecordKind::quota: return "quota";
   }
   return "user";
 }

@@ -41,7 +41,7 @@
 
 namespace k4ds {
 
-enum class RecordKind { user, group, workspace, workspace_event, volume, share, session, token, policy };
+enum class RecordKind { user, group, workspace, workspace_event, volume, share, session, token, policy, quota };
 const char* record_kind_name(RecordKind kind);
 
 enum class ChangeOp { created, updated, deleted };
@@ -52,7 +52,7 @@ struct Change {
   RecordKind kind = RecordKind::user;
   ChangeOp op = ChangeOp::created;
   // The record's key: user/group name, workspace/volume id, "workspace_id/seq" for events,
-  // "workspace_id/kind/principal" for shares, session id hash, token id.
+  // "workspace_id/kind/principal" for shares, session id hash, token id, quota subject.
   std::string key;
   // The owning user where there is one (workspace owner, session user, ...), else empty.
   std::string user;
@@ -112,6 +112,15 @@ class Tx {
   // change. The change feed reports it as kind policy, key "rules".
   virtual Result<AccessPolicy> get_policy() = 0;
   virtual Result<AccessPolicy> replace_policy(const AccessPolicy& policy) = 0;
+
+  // Quotas, keyed by subject ("default", "user:NAME", "group:NAME"; see model/quota.h).
+  // put_quota creates (quota.version == 0, none stored) or replaces (quota.version == the
+  // stored version); anything else is aborted, like update_*. Deleting a user or group does
+  // not delete its quota: an admin sees it listed and removes it.
+  virtual Result<std::vector<Quota>> list_quotas() = 0;  // ordered by subject
+  virtual Result<Quota> get_quota(std::string_view subject) = 0;
+  virtual Result<Quota> put_quota(const Quota& quota) = 0;
+  virtual Status delete_quota(std::string_view subject) = 0;
 
   // Sessions, keyed by id_hash.
   virtual Result<Session> create_session(const Session& session) = 0;

@@ -91,6 +91,64 @@ TEST_P(StorePolicyTest, SharesAreListedByWhomTheyName) {
   EXPECT_TRUE(ids(PrincipalKind::user, "dan").empty());
 }
 
+TEST_P(StorePolicyTest, QuotasArePutReadListedAndDeletedWithVersions) {
+  EXPECT_EQ(read([](Tx& tx) { return tx.get_quota("default"); }).status().code(), Code::not_found);
+  int64_t before = revision();
+  Quota fresh{.subject = "group:analysts", .workspaces = 3, .memory_bytes = int64_t{64} << 30,
+              .updated_by = "admin", .updated_at = 77};
+  Result<Quota> created = write([&](Tx& tx) { return tx.put_quota(fresh); });
+  ASSERT_STATUS_OK(created);
+  EXPECT_GT(created->version, before);
+  ASSERT_STATUS_OK(write([](Tx& tx) { return tx.put_quota(Quota{.subject = "default", .gpus = 0}); }));
+
+  Result<Quota> got = read([](Tx& tx) { return tx.get_quota("group:analysts"); });
+  ASSERT_STATUS_OK(got);
+  EXPECT_EQ(got->workspaces, 3);
+  EXPECT_EQ(got->cpu_millis, std::nullopt) << "a limit not set stays not set";
+  EXPECT_EQ(got->memory_bytes, int64_t{64} << 30);
+  EXPECT_EQ(got->gpus, std::nullopt);
+  EXPECT_EQ(got->updated_by, "admin");
+  EXPECT_EQ(got->updated_at, 77);
+  Result<Quota> zero = read([](Tx& tx) { return tx.get_quota("default"); });
+  ASSERT_STATUS_OK(zero);
+  EXPECT_EQ(zero->gpus, 0) << "0 is a limit, not 'unset'";
+
+  // Creating over an existing one, or updating with a stale version, is refused.
+  EXPECT_EQ(write([&](Tx& tx) { return tx.put_quota(fresh); }).status().code(), Code::aborted);
+  Quota next = *got;
+  next.workspaces.reset();
+  next.cpu_millis = 8000;
+  Result<Quota> updated = write([&](Tx& tx) { return tx.put_quota(next); });
+  ASSERT_STATUS_OK(updated);
+  EXPECT_EQ(write([&](Tx& tx) { return tx.put_quota(next); }).status().code(), Code::aborted);
+  Quota missing{.subject = "user:nobody", .version = 5};
+  EXPECT_EQ(write([&](Tx& tx) { return tx.put_quota(missing); }).status().code(), Code::not_found);
+
+  Result<std::vector<Quota>> listed = read([](Tx& tx) { return tx.list_quotas(); });
+  ASSERT_STATUS_OK(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].subject, "default");
+  EXPECT_EQ((*listed)[1].subject, "group:analysts");
+  EXPECT_EQ((*listed)[1].workspaces, std::nullopt);
+  EXPECT_EQ((*listed)[1].cpu_millis, 8000);
+
+  ASSERT_STATUS_OK(write([](Tx& tx) -> Result<bool> {
+    K4DS_RETURN_IF_ERROR(tx.delete_quota("default"));
+    return true;
+  }));
+  EXPECT_EQ(write([](Tx& tx) -> Result<bool> {
+              K4DS_RETURN_IF_ERROR(tx.delete_quota("default"));
+              return true;
+            }).status().code(),
+            Code::not_found);
+  std::vector<std::string> feed;
+  for (const Change& c : changes(before)) {
+    feed.push_back(std::string(record_kind_name(c.kind)) + " " + change_op_name(c.op) + " " + c.key);
+  }
+  EXPECT_THAT(feed, ElementsAre("quota created group:analysts", "quota created default",
+                                "quota updated group:analysts", "quota deleted default"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StorePolicyTest, ::testing::ValuesIn(store_backends()),
                          backend_name);
 

@@ -167,6 +167,19 @@ ALTER TABLE users ADD COLUMN uid_number BIGINT NOT NULL DEFAULT -1;
 ALTER TABLE users ADD COLUMN gid_number BIGINT NOT NULL DEFAULT -1;
 ALTER TABLE user_groups ADD COLUMN provider TEXT NOT NULL DEFAULT '';
 )sql"},
+    {5, "quotas per user, group and by default", R"sql(
+-- A limit of -1 is not set (inherited, see model/quota.h).
+CREATE TABLE quotas (
+  subject TEXT PRIMARY KEY,
+  workspaces BIGINT NOT NULL,
+  cpu_millis BIGINT NOT NULL,
+  memory_bytes BIGINT NOT NULL,
+  gpus BIGINT NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  version BIGINT NOT NULL
+);
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kLatestSchemaVersion);

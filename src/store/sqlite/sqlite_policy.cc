@@ -1,5 +1,6 @@
 // The access rules: one ordered list in access_rules (position = order) with its version in the
 // single access_policy row. Replaced as a whole inside the caller's transaction.
+// Quotas: one row per subject; a limit of -1 in the table is "not set".
 #include "store/sqlite/sqlite_tx.h"
 
 namespace k4ds::sqlite {
@@ -37,7 +38,78 @@ const char* action_name(RuleAction a) {
   return "launch";
 }
 
+constexpr const char* kQuotaColumns =
+    "subject, workspaces, cpu_millis, memory_bytes, gpus, updated_by, updated_at, version";
+
+std::optional<int64_t> limit_at(const Stmt& st, int col) {
+  int64_t v = st.int64_at(col);
+  return v < 0 ? std::nullopt : std::optional<int64_t>(v);
+}
+
+Quota quota_at(const Stmt& st) {
+  return Quota{.subject = st.text_at(0), .workspaces = limit_at(st, 1), .cpu_millis = limit_at(st, 2),
+               .memory_bytes = limit_at(st, 3), .gpus = limit_at(st, 4), .updated_by = st.text_at(5),
+               .updated_at = st.int64_at(6), .version = st.int64_at(7)};
+}
+
+Status no_quota(std::string_view subject) {
+  return not_found("there is no quota for " + std::string(subject) +
+                   "; list them with GET /api/v1/quotas");
+}
+
 }  // namespace
+
+Result<std::vector<Quota>> SqliteTx::list_quotas() {
+  Stmt st(conn_, (std::string("SELECT ") + kQuotaColumns + " FROM quotas ORDER BY subject").c_str());
+  std::vector<Quota> out;
+  for (;;) {
+    Result<bool> row = st.step();
+    if (!row) return row.status();
+    if (!*row) return out;
+    out.push_back(quota_at(st));
+  }
+}
+
+Result<Quota> SqliteTx::get_quota(std::string_view subject) {
+  Stmt st(conn_, (std::string("SELECT ") + kQuotaColumns + " FROM quotas WHERE subject = ?").c_str());
+  st.text(subject);
+  Result<bool> row = st.step();
+  if (!row) return row.status();
+  if (!*row) return no_quota(subject);
+  return quota_at(st);
+}
+
+Result<Quota> SqliteTx::put_quota(const Quota& quota) {
+  K4DS_RETURN_IF_ERROR(check_writable());
+  auto stored = stored_version("SELECT version FROM quotas WHERE subject = ?", {quota.subject});
+  if (!stored) return stored.status();
+  if (!*stored && quota.version != 0) return no_quota(quota.subject);
+  if (*stored) K4DS_RETURN_IF_ERROR(check_version("the quota for " + quota.subject, **stored, quota.version));
+  Result<int64_t> rev = record_change(RecordKind::quota, *stored ? ChangeOp::updated : ChangeOp::created,
+                                      quota.subject, "");
+  if (!rev) return rev.status();
+  Stmt st(conn_,
+          "INSERT OR REPLACE INTO quotas (subject, workspaces, cpu_millis, memory_bytes, gpus, "
+          "updated_by, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  st.text(quota.subject).int64(quota.workspaces.value_or(-1)).int64(quota.cpu_millis.value_or(-1));
+  st.int64(quota.memory_bytes.value_or(-1)).int64(quota.gpus.value_or(-1));
+  st.text(quota.updated_by).int64(quota.updated_at).int64(*rev);
+  K4DS_RETURN_IF_ERROR(st.run());
+  Quota out = quota;
+  out.version = *rev;
+  return out;
+}
+
+Status SqliteTx::delete_quota(std::string_view subject) {
+  K4DS_RETURN_IF_ERROR(check_writable());
+  auto stored = stored_version("SELECT version FROM quotas WHERE subject = ?", {subject});
+  if (!stored) return stored.status();
+  if (!*stored) return no_quota(subject);
+  Stmt st(conn_, "DELETE FROM quotas WHERE subject = ?");
+  st.text(subject);
+  K4DS_RETURN_IF_ERROR(st.run());
+  return record_change(RecordKind::quota, ChangeOp::deleted, subject, "").status();
+}
 
 Result<AccessPolicy> SqliteTx::get_policy() {
   AccessPolicy policy;

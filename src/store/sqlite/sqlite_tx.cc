@@ -9,7 +9,8 @@ namespace {
 std::optional<RecordKind> parse_kind(std::string_view text) {
   for (RecordKind k : {RecordKind::user, RecordKind::group, RecordKind::workspace,
                        RecordKind::workspace_event, RecordKind::volume, RecordKind::share,
-                       RecordKind::session, RecordKind::token, RecordKind::policy}) {
+                       RecordKind::session, RecordKind::token, RecordKind::policy,
+                       RecordKind::quota}) {
     if (text == record_kind_name(k)) return k;
   }
   return std::nullopt;

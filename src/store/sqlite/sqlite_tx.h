@@ -8,7 +8,7 @@
 // Connection::sticky_error) so the store rolls back even if fn ignored them.
 // Implementation is split by record kind: sqlite_tx.cc (change feed, helpers),
 // sqlite_users.cc (users, groups), sqlite_workspaces.cc (workspaces, events, volumes, shares),
-// sqlite_auth_records.cc (sessions, tokens), sqlite_policy.cc (access rules).
+// sqlite_auth_records.cc (sessions, tokens), sqlite_policy.cc (access rules, quotas).
 #pragma once
 
 #include <string>
@@ -57,6 +57,11 @@ class SqliteTx final : public Tx {
 
   Result<AccessPolicy> get_policy() override;
   Result<AccessPolicy> replace_policy(const AccessPolicy& policy) override;
+
+  Result<std::vector<Quota>> list_quotas() override;
+  Result<Quota> get_quota(std::string_view subject) override;
+  Result<Quota> put_quota(const Quota& quota) override;
+  Status delete_quota(std::string_view subject) override;
 
   Result<Session> create_session(const Session& session) override;
   Result<Session> get_session(std::string_view id_hash) override;
