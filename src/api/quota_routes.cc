@@ -118,6 +118,13 @@ Reply handle_list_quotas(ApiCore& core, ApiCall& call) {
   return ok_json(call, list_json(std::move(items)));
 }
 
+Reply handle_get_quota(ApiCore& core, ApiCall& call) {
+  const std::string& subject = call.param("subject");
+  Result<Quota> quota = read_value(core.store, [&](Tx& tx) { return tx.get_quota(subject); });
+  if (!quota) return fail(call, quota.status());
+  return ok_json(call, quota_json(*quota));
+}
+
 Reply handle_put_quota(ApiCore& core, ApiCall& call) {
   const std::string& subject = call.param("subject");
   Result<JsonBody> body = JsonBody::parse(call.request, core.options.max_body_bytes,

@@ -109,6 +109,8 @@ const std::vector<ApiRoute>& api_routes() {
        "", 200, "QuotaUsage", {{"user", "string", "admins only: another user's quota"}}},
       {verb::get, "/api/v1/quotas", RouteAccess::admin, handle_list_quotas,
        "Every quota that is set (per user, per group, and the default)", "", 200, "QuotaList"},
+      {verb::get, "/api/v1/quotas/{subject}", RouteAccess::admin, handle_get_quota,
+       "One quota", "", 200, "Quota"},
       {verb::put, "/api/v1/quotas/{subject}", RouteAccess::admin, handle_put_quota,
        "Set the quota of \"default\", user:NAME or group:NAME (a limit left out or null: none)",
        "QuotaInput", 200, "Quota"},

@@ -125,6 +125,7 @@ Reply handle_delete_rule(ApiCore&, ApiCall&);
 Reply handle_policy_check(ApiCore&, ApiCall&);
 // quota_routes.cc
 Reply handle_list_quotas(ApiCore&, ApiCall&);
+Reply handle_get_quota(ApiCore&, ApiCall&);
 Reply handle_put_quota(ApiCore&, ApiCall&);
 Reply handle_delete_quota(ApiCore&, ApiCall&);
 Reply handle_get_my_quota(ApiCore&, ApiCall&);

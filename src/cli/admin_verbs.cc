@@ -178,8 +178,9 @@ std::pair<CLI::App*, std::shared_ptr<AdminOptions>> verb(CLI::App& parent, const
 }  // namespace
 
 void add_admin_verbs(CLI::App& app, const Context& ctx) {
-  CLI::App* admin = app.add_subcommand("admin", "Manage users and groups (admins only)");
+  CLI::App* admin = app.add_subcommand("admin", "Manage users, groups and quotas (admins only)");
   admin->require_subcommand(1);
+  add_quota_verbs(app, *admin, ctx);
 
   CLI::App* user = admin->add_subcommand("user", "Manage user accounts");
   user->require_subcommand(1);

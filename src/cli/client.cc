@@ -177,6 +177,9 @@ Result<json::value> ApiClient::patch(const std::string& target, const json::valu
 Result<json::value> ApiClient::put(const std::string& target) {
   return call("PUT", target, nullptr);
 }
+Result<json::value> ApiClient::put(const std::string& target, const json::value& body) {
+  return call("PUT", target, &body);
+}
 Result<json::value> ApiClient::del(const std::string& target) {
   return call("DELETE", target, nullptr);
 }

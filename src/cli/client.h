@@ -68,6 +68,7 @@ class ApiClient {
   Result<boost::json::value> post(const std::string& target, const boost::json::value& body);
   Result<boost::json::value> patch(const std::string& target, const boost::json::value& body);
   Result<boost::json::value> put(const std::string& target);
+  Result<boost::json::value> put(const std::string& target, const boost::json::value& body);
   Result<boost::json::value> del(const std::string& target);
   // Follows a streamed answer (SSE, logs), handing body bytes to on_data as they arrive.
   Status stream(const std::string& target, const HttpClient::DataHandler& on_data);

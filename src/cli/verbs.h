@@ -48,5 +48,7 @@ void add_workspace_verbs(CLI::App& app, const Context& ctx);
 void add_token_verbs(CLI::App& app, const Context& ctx);
 void add_admin_verbs(CLI::App& app, const Context& ctx);
 void add_access_verbs(CLI::App& app, const Context& ctx);
+// `k4ds quota` (yours) on the app; `quota ls|set|rm` under `k4ds admin`.
+void add_quota_verbs(CLI::App& app, CLI::App& admin, const Context& ctx);
 
 }  // namespace k4ds::cli

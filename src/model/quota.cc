@@ -1,5 +1,7 @@
 #include "model/quota.h"
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "model/validation.h"
@@ -101,23 +103,31 @@ Status admit(const QuotaLimits& limits, const QuotaUsage& usage, const Size& siz
   wanted.memory_bytes += size.memory_bytes;
   wanted.gpus += size.gpus;
   std::string passed;
+  bool size_matters = false;  // a smaller size helps only when CPU, memory or GPUs ran out
   for (const Resource& r : kResources) {
     const QuotaLimit& limit = limits.*r.limit;
     if (!limit.value || wanted.*r.used <= *limit.value) continue;
+    size_matters |= r.limit != &QuotaLimits::workspaces;
     passed += fmt::format("{}{} would be in use, the limit is {} ({}); {} in use now",
                           passed.empty() ? "" : "; ", r.describe(wanted.*r.used),
                           r.describe(*limit.value), limit.from, r.describe(usage.*r.used));
   }
   if (passed.empty()) return ok_status();
-  std::string active;
-  for (const auto& name : usage.active) active += (active.empty() ? "" : ", ") + name;
   const std::string whose = self ? "your" : std::string(owner) + "'s";
-  return permission_denied(fmt::format(
-      "this would go past {} quota: {}. {}{}choose a smaller size, or ask your k4ds "
-      "administrator for a larger quota",
-      whose, passed,
-      active.empty() ? "" : fmt::format("Stop one of {} active workspaces ({}), ", whose, active),
-      active.empty() ? "Please " : "or "));
+  std::vector<std::string> remedies;
+  if (!usage.active.empty()) {
+    std::string active;
+    for (const auto& name : usage.active) active += (active.empty() ? "" : ", ") + name;
+    remedies.push_back(fmt::format("stop one of {} active workspaces ({})", whose, active));
+  }
+  if (size_matters) remedies.push_back("choose a smaller size");
+  remedies.push_back("ask your k4ds administrator for a larger quota");
+  std::string todo;
+  for (std::size_t i = 0; i < remedies.size(); ++i) {
+    todo += (i == 0 ? "" : i + 1 == remedies.size() ? ", or " : ", ") + remedies[i];
+  }
+  todo[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(todo[0])));
+  return permission_denied(fmt::format("this would go past {} quota: {}. {}", whose, passed, todo));
 }
 
 }  // namespace k4ds

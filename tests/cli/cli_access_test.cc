@@ -1,7 +1,9 @@
 // End-to-end: sharing and access rules with the real CLI against `k4ds up`.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "support/process.h"
 
@@ -114,6 +116,56 @@ TEST_F(CliAccess, PolicyRulesAreObeyedAndExplained) {
   EXPECT_EQ(r.exit_code, 0) << r;
   r = k4ds("bob", {"launch", "jupyter-python", "--size", "small"});
   EXPECT_EQ(r.exit_code, 0) << r;
+}
+
+TEST_F(CliAccess, QuotasAreSetShownAndRefuseALaunchWithTheReason) {
+  Outcome r = k4ds("admin", {"admin", "quota", "ls"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("nobody is limited"), std::string::npos) << r;
+  r = k4ds("admin", {"admin", "quota", "set", "default", "--workspaces", "1", "--memory", "8Gi"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  // Setting one limit keeps the others.
+  r = k4ds("admin", {"admin", "quota", "set", "default", "--gpus", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("workspaces=1 cpu=- memory=8Gi gpus=0"), std::string::npos) << r;
+  r = k4ds("alice", {"admin", "quota", "set", "default", "--workspaces", "9"});
+  EXPECT_EQ(r.exit_code, 4) << r << " (only admins set quotas)";
+  r = k4ds("admin", {"admin", "quota", "set", "user:nobody", "--workspaces", "2"});
+  EXPECT_EQ(r.exit_code, 9) << r;
+  EXPECT_NE(r.err.find("there is no user named nobody"), std::string::npos) << r;
+  r = k4ds("admin", {"admin", "quota", "set", "default", "--workspaces", "many"});
+  EXPECT_EQ(r.exit_code, 9) << r;
+
+  r = k4ds("alice", {"launch", "jupyter-python", "--name", "one"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  r = k4ds("alice", {"launch", "jupyter-python", "--name", "two"});
+  EXPECT_EQ(r.exit_code, 4) << r;
+  EXPECT_NE(r.err.find("2 active workspaces would be in use, the limit is 1 active workspace "
+                       "(the default for everyone)"),
+            std::string::npos) << r;
+  EXPECT_NE(r.err.find("Stop one of your active workspaces (one)"), std::string::npos) << r;
+
+  r = k4ds("alice", {"quota"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("the default for everyone"), std::string::npos) << r;
+  EXPECT_NE(r.out.find("Sizes you can launch now: none"), std::string::npos) << r;
+  r = k4ds("alice", {"quota", "-o", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("\"used\": 1"), std::string::npos) << r;
+
+  // Stopping frees the quota.
+  r = k4ds("alice", {"stop", "one"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  r = k4ds("alice", {"quota"});
+  for (int i = 0; i < 100 && r.out.find("Sizes you can launch now: none") != std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // until the workspace has stopped
+    r = k4ds("alice", {"quota"});
+  }
+  EXPECT_EQ(r.out.find("Sizes you can launch now: none"), std::string::npos) << r;
+  r = k4ds("admin", {"admin", "quota", "rm", "default"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  r = k4ds("admin", {"admin", "quota", "rm", "default"});
+  EXPECT_EQ(r.exit_code, 5) << r;
 }
 
 }  // namespace

@@ -107,7 +107,16 @@ TEST(QuotaTest, AdmissionNamesEveryLimitPassedAndWhatToDo) {
   Status no_gpu = admit(none, QuotaUsage{}, catalog().sizes[1], true, "bob");
   EXPECT_NE(no_gpu.message().find("1 GPU would be in use, the limit is 0 GPUs (the default for everyone)"),
             std::string::npos) << no_gpu.message();
+  EXPECT_NE(no_gpu.message().find(". Choose a smaller size, or ask your k4ds administrator"),
+            std::string::npos) << no_gpu.message();
   EXPECT_TRUE(admit(none, QuotaUsage{}, catalog().sizes[0], true, "bob").ok());
+
+  // When only the count is passed, a smaller size would not help: it is not offered.
+  QuotaLimits one = resolve_quota("bob", {}, {Quota{.subject = "default", .workspaces = 1}});
+  Status count = admit(one, quota_usage({ws("a", "small")}, catalog()), catalog().sizes[0], true, "bob");
+  EXPECT_NE(count.message().find(". Stop one of your active workspaces (a), or ask your k4ds administrator"),
+            std::string::npos) << count.message();
+  EXPECT_EQ(count.message().find("smaller size"), std::string::npos) << count.message();
 }
 
 TEST(QuotaTest, SubjectsAreDefaultUserOrGroup) {
