@@ -283,7 +283,7 @@ async function main() {
       await tab.close();
     });
 
-    await step('admin pages: users, all workspaces and access rules', async () => {
+    await step('admin pages: users, all workspaces, access rules and quotas', async () => {
       const adm = await newUser(browser, 'admin');
       pages.push(adm.page);
       await signIn(adm.page, url, 'admin');
@@ -310,6 +310,31 @@ async function main() {
       await adm.page.getByRole('button', { name: /Remove rule 1 \(r2\)/ }).click();
       await adm.page.getByRole('dialog').getByRole('button', { name: 'Remove rule' }).click();
       await adm.page.locator('tr[data-rule="r2"]').waitFor({ state: 'detached' });
+      // Quotas: one active workspace for everyone; alice's launch page then explains why not.
+      await adm.page.getByRole('link', { name: 'Quotas' }).click();
+      await adm.page.getByText('No quotas are set').waitFor();
+      await adm.page.getByLabel('For', { exact: true }).fill('default');
+      await adm.page.getByLabel('Workspaces').fill('1');
+      await adm.page.getByLabel('Memory').fill('32Gi');
+      await adm.page.getByRole('button', { name: 'Save quota' }).click();
+      await adm.page.locator('tr[data-quota="default"]').getByText('32Gi').waitFor();
+      await shot(adm.page, 'admin-quotas');
+      await a.bringToFront();
+      await a.getByRole('link', { name: 'Launch', exact: true }).click();
+      await a.getByTestId('quota').getByText('1 of 1 active workspaces').waitFor();
+      const refusal = a.locator('#launch-size-refusal');
+      await refusal.waitFor();
+      const why = await refusal.innerText();
+      check(/the limit is 1 active workspace/.test(why) && /analysis/.test(why), `the quota refusal does not say why: "${why}"`);
+      check(await a.getByRole('button', { name: 'Launch', exact: true }).isDisabled(), 'Launch is not disabled past the quota');
+      await shot(a, 'launch-quota');
+      await a.getByRole('link', { name: 'My workspaces' }).click();
+      await a.locator('tr[data-workspace="alice/analysis"]').getByRole('link', { name: 'analysis', exact: true }).click();
+      await a.getByRole('button', { name: 'Stop', exact: true }).waitFor();
+      await adm.page.bringToFront();
+      await adm.page.getByRole('button', { name: 'Remove the quota for default' }).click();
+      await adm.page.getByRole('dialog').getByRole('button', { name: 'Remove quota' }).click();
+      await adm.page.getByText('No quotas are set').waitFor();
       await adm.page.setViewportSize({ width: 390, height: 844 });
       await adm.page.getByRole('link', { name: 'My workspaces' }).click();
       await adm.page.getByRole('heading', { name: 'My workspaces' }).waitFor();

@@ -93,6 +93,35 @@ export interface Share {
   created_at: string;
 }
 
+// A quota as an admin sets it; null = no limit from this quota (inherited).
+export interface Quota {
+  subject: string; // "default", "user:alice", "group:analysts"
+  workspaces: number | null;
+  cpu: string | null; // "8", "500m"
+  memory: string | null; // "32Gi"
+  gpus: number | null;
+  updated_by?: string;
+  updated_at?: string | null;
+  version?: number;
+}
+
+export interface QuotaUse<T> {
+  limit: T | null; // null = no limit
+  from: string | null; // "the default for everyone", "set for group analysts"
+  used: T;
+}
+
+// GET /quota: a user's limits, what is in use, and which sizes one more workspace may have.
+export interface QuotaUsage {
+  user: string;
+  workspaces: QuotaUse<number>;
+  cpu: QuotaUse<string>;
+  memory: QuotaUse<string>;
+  gpus: QuotaUse<number>;
+  active: string[];
+  sizes: { name: string; fits: boolean; reason: string | null }[];
+}
+
 interface List<T> {
   items: T[];
 }
@@ -219,6 +248,11 @@ export const api = {
   removeMember: (group: string, user: string) =>
     request<Group>('DELETE', '/groups/' + seg(group) + '/members/' + seg(user)),
   deleteGroup: (name: string) => request<void>('DELETE', '/groups/' + seg(name)),
+
+  quota: (user?: string) => request<QuotaUsage>('GET', '/quota' + (user ? '?user=' + seg(user) : '')),
+  quotas: () => items(request<List<Quota>>('GET', '/quotas')),
+  putQuota: (quota: Quota) => request<Quota>('PUT', '/quotas/' + seg(quota.subject), quota),
+  deleteQuota: (subject: string) => request<void>('DELETE', '/quotas/' + seg(subject)),
 
   rules: () => request<RuleList>('GET', '/rules'),
   addRule: (rule: RuleInput & { position?: number }) => request<RuleList>('POST', '/rules', rule),

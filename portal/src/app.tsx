@@ -14,6 +14,7 @@ import { AdminGroupsPage } from './pages/admin_groups';
 import { AdminCatalogPage } from './pages/admin_catalog';
 import { AdminWorkspacesPage } from './pages/admin_workspaces';
 import { AdminRulesPage } from './pages/admin_rules';
+import { AdminQuotasPage } from './pages/admin_quotas';
 
 type Session = { state: 'checking' } | { state: 'signed-out'; error?: string } | { state: 'signed-in'; user: User };
 
@@ -65,6 +66,7 @@ export function App() {
               <NavItem path={path} href="/admin/catalog" label="Environments" />
               <NavItem path={path} href="/admin/workspaces" label="All workspaces" />
               <NavItem path={path} href="/admin/rules" label="Access rules" />
+              <NavItem path={path} href="/admin/quotas" label="Quotas" />
             </ul>
           )}
         </nav>
@@ -111,6 +113,7 @@ function Page({ path, user }: { path: string; user: User }) {
     if (match('/admin/catalog', path)) return <AdminCatalogPage />;
     if (match('/admin/workspaces', path)) return <AdminWorkspacesPage />;
     if (match('/admin/rules', path)) return <AdminRulesPage />;
+    if (match('/admin/quotas', path)) return <AdminQuotasPage />;
   }
   return (
     <>

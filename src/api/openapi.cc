@@ -65,9 +65,9 @@ json::object quota_properties(bool stored) {
                  {"cpu", nullable(type("string"))},
                  {"memory", nullable(type("string"))},
                  {"gpus", nullable(type("integer"))},
+                 {"subject", type("string")},
                  {"version", type("integer")}};
   if (stored) {
-    p["subject"] = type("string");
     p["updated_by"] = type("string");
     p["updated_at"] = time_type(true);
   }

@@ -128,8 +128,14 @@ Reply handle_get_quota(ApiCore& core, ApiCall& call) {
 Reply handle_put_quota(ApiCore& core, ApiCall& call) {
   const std::string& subject = call.param("subject");
   Result<JsonBody> body = JsonBody::parse(call.request, core.options.max_body_bytes,
-                                          {"workspaces", "cpu", "memory", "gpus", "version"});
+                                          {"subject", "workspaces", "cpu", "memory", "gpus", "version"});
   if (!body) return fail(call, body.status());
+  auto named = body->string("subject");  // optional; a GET's answer can be sent back as it is
+  if (!named) return fail(call, named.status());
+  if (*named && **named != subject) {
+    return fail(call, invalid_argument("the body is the quota for " + **named + " but the address is " +
+                                       subject + "; send it to /api/v1/quotas/" + **named));
+  }
   Quota quota{.subject = subject, .updated_by = call.user().name,
               .updated_at = to_unix_ms(core.services.clock->now())};
   for (Status s : {read_limit(*body, "workspaces", quota.workspaces, nullptr),

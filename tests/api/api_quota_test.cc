@@ -145,6 +145,7 @@ TEST_F(ApiQuotaTest, OnlyAdminsSetQuotasAndBadInputIsExplained) {
       {"user:nobody", R"({"workspaces":1})", "there is no user named nobody"},
       {"group:nogroup", R"({"workspaces":1})", "there is no group named nogroup"},
       {"team:x", R"({"workspaces":1})", "not a quota subject"},
+      {"default", R"({"subject":"user:alice","workspaces":1})", "send it to /api/v1/quotas/user:alice"},
   };
   for (const auto& c : cases) {
     HttpResponse r = put_quota(c.subject, c.body);

@@ -2,15 +2,18 @@
 import { api, type Environment, type User, type Workspace } from '../api';
 import { Link } from '../router';
 import { Age, envName, ErrorBox, Loading, OpenLink, PageTitle, StateBadge, useAsync, useInterval } from '../ui';
+import { QuotaSummary } from './quota';
 
 export function HomePage({ user }: { user: User }) {
   const mine = useAsync(() => api.workspaces(), []);
   const shared = useAsync(() => api.sharedWithMe(), []);
   const envs = useAsync(() => api.environments(), []);
+  const quota = useAsync(() => api.quota(), []);
   // States move on their own (a launch, a crash, an admin's stop): refresh while looking.
   useInterval(() => {
     mine.reload();
     shared.reload();
+    quota.reload();
   }, 5000);
 
   return (
@@ -21,6 +24,7 @@ export function HomePage({ user }: { user: User }) {
           Launch a workspace
         </Link>
       </div>
+      <QuotaSummary quota={quota.data} />
       <ErrorBox error={mine.error} />
       {mine.data === undefined ? (
         !mine.error && <Loading what="your workspaces" />

@@ -1,10 +1,12 @@
 // Launch: pick an environment, a size and a name; the API refuses early, with its reason, what
-// cannot be done (a name in use, an environment this server cannot run). Then live progress.
+// cannot be done (a name in use, an environment this server cannot run, a size past the quota).
+// Sizes the quota does not leave room for are shown with the reason. Then live progress.
 import { useState } from 'preact/hooks';
 import { api, messageOf, type Environment, type Size, type User, type Workspace } from '../api';
 import { Link } from '../router';
 import { ErrorBox, Loading, PageTitle, useAsync } from '../ui';
 import { Progress, useWatch } from './progress';
+import { QuotaSummary } from './quota';
 
 export function LaunchPage({ user }: { user: User }) {
   const [launched, setLaunched] = useState<Workspace | null>(null);
@@ -14,6 +16,7 @@ export function LaunchPage({ user }: { user: User }) {
 
 function LaunchForm({ user, onLaunched }: { user: User; onLaunched: (w: Workspace) => void }) {
   const catalog = useAsync(() => Promise.all([api.environments(), api.sizes()]), []);
+  const quota = useAsync(() => api.quota(), []);
   const [envChoice, setEnvChoice] = useState('');
   const [sizeChoice, setSizeChoice] = useState('');
   const [name, setName] = useState('');
@@ -31,7 +34,11 @@ function LaunchForm({ user, onLaunched }: { user: User; onLaunched: (w: Workspac
   const [envs, sizes] = catalog.data as [Environment[], Size[]];
   const firstAvailable = envs.find((e) => e.available);
   const env = envs.find((e) => e.name === envChoice) ?? firstAvailable;
-  const size = sizeChoice || env?.default_size || sizes[0]?.name || '';
+  const fit = (name: string) => quota.data?.sizes.find((s) => s.name === name);
+  const fits = (name: string) => fit(name)?.fits ?? true;
+  const preferred = env?.default_size || sizes[0]?.name || '';
+  const size = sizeChoice || (fits(preferred) ? preferred : sizes.find((s) => fits(s.name))?.name ?? preferred);
+  const refusal = fits(size) ? null : fit(size)?.reason ?? null;
   const host = `${user.name}-${name.trim() || env?.name || 'name'}`;
 
   const submit = async (e: Event) => {
@@ -51,6 +58,7 @@ function LaunchForm({ user, onLaunched }: { user: User; onLaunched: (w: Workspac
   return (
     <>
       <PageTitle title="Launch a workspace">Launch a workspace</PageTitle>
+      <QuotaSummary quota={quota.data} />
       <form onSubmit={submit} class="launch">
         <fieldset>
           <legend>Environment</legend>
@@ -79,13 +87,24 @@ function LaunchForm({ user, onLaunched }: { user: User; onLaunched: (w: Workspac
         </fieldset>
 
         <label for="launch-size">Size</label>
-        <select id="launch-size" value={size} onChange={(e) => setSizeChoice(e.currentTarget.value)}>
+        <select
+          id="launch-size"
+          value={size}
+          aria-describedby={refusal ? 'launch-size-refusal' : undefined}
+          onChange={(e) => setSizeChoice(e.currentTarget.value)}
+        >
           {sizes.map((s) => (
             <option key={s.name} value={s.name}>
               {s.name}: {s.description || `${s.cpu} CPU, ${s.memory} memory${s.gpus > 0 ? `, ${s.gpus} GPU` : ''}`}
+              {fits(s.name) ? '' : ' (past your quota)'}
             </option>
           ))}
         </select>
+        {refusal && (
+          <p id="launch-size-refusal" class="reason" role="status">
+            {refusal}
+          </p>
+        )}
 
         <label for="launch-name">Name</label>
         <input
@@ -107,7 +126,7 @@ function LaunchForm({ user, onLaunched }: { user: User; onLaunched: (w: Workspac
         </p>
         <ErrorBox error={error} />
         <div class="actions">
-          <button type="submit" class="primary" disabled={busy || !env}>
+          <button type="submit" class="primary" disabled={busy || !env || refusal !== null}>
             {busy ? 'Launching…' : 'Launch'}
           </button>
           <Link href="/">Cancel</Link>
