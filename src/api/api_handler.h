@@ -62,6 +62,9 @@ struct ApiOptions {
   // What the runtime cannot enforce ("memory, CPU and process limits are NOT enforced: …"),
   // shown with every workspace so users and `k4ds status` see it, never silently missing.
   std::vector<std::string> runtime_warnings;
+  // What the runtime's machines offer (Runtime::capacity); unset or nullopt = unknown, and then
+  // launches are not checked against it.
+  std::function<std::optional<Capacity>()> capacity;
 };
 
 class Api {

@@ -1,5 +1,6 @@
-// Quotas: admins set limits per user, per group and for everyone; anyone reads their own limits
-// and usage. The launch and start handlers call check_quota (model/quota.h decides).
+// Admission and quotas: admins set limits per user, per group and for everyone; anyone reads
+// their own limits and usage; admins see the capacity of the machines and who uses it. The
+// launch and start handlers call check_admission (model/quota.h decides).
 #include <boost/json.hpp>
 
 #include "api/handler_util.h"
@@ -100,14 +101,60 @@ json::object usage_json(const QuotaLimit& limit, int64_t used, std::string (*for
 
 }  // namespace
 
-Status check_quota(ApiCore& core, Tx& tx, const ApiCall& call, const std::string& owner,
-                   const std::string& size_name, std::string_view except_id) {
+Status check_admission(ApiCore& core, Tx& tx, const ApiCall& call, const std::string& owner,
+                       const std::string& size_name, std::string_view except_id) {
   auto catalog = core.catalog();
   const Size* size = catalog->find_size(size_name);
   if (!size) return invalid_argument("there is no size \"" + size_name + "\"; ask your admin");
+  if (core.options.capacity) {
+    if (std::optional<Capacity> capacity = core.options.capacity()) {
+      K4DS_RETURN_IF_ERROR(fits_capacity(*capacity, *size));
+    }
+  }
   Result<UserQuota> quota = user_quota(tx, *catalog, owner, except_id);
   if (!quota) return quota.status();
   return admit(quota->limits, quota->usage, *size, owner == call.user().name, owner);
+}
+
+Reply handle_capacity(ApiCore& core, ApiCall& call) {
+  auto catalog = core.catalog();
+  Result<std::vector<Workspace>> all =
+      read_value(core.store, [](Tx& tx) { return tx.list_workspaces(WorkspaceFilter{}); });
+  if (!all) return fail(call, all.status());
+  // Per owner, in the store's order (by owner, then name).
+  std::vector<std::pair<std::string, std::vector<Workspace>>> owners;
+  for (const Workspace& ws : *all) {
+    if (owners.empty() || owners.back().first != ws.owner) owners.emplace_back(ws.owner, std::vector<Workspace>{});
+    owners.back().second.push_back(ws);
+  }
+  QuotaUsage total;
+  json::array users;
+  for (const auto& [owner, owned] : owners) {
+    QuotaUsage u = quota_usage(owned, *catalog);
+    total.workspaces += u.workspaces;
+    total.cpu_millis += u.cpu_millis;
+    total.memory_bytes += u.memory_bytes;
+    total.gpus += u.gpus;
+    json::array active;
+    for (const auto& name : u.active) active.emplace_back(name);
+    users.push_back(json::object{{"user", owner}, {"workspaces", u.workspaces}, {"cpu", format_cpu(u.cpu_millis)},
+                                 {"memory", format_memory(u.memory_bytes)}, {"gpus", u.gpus},
+                                 {"active", std::move(active)}, {"all", owned.size()}});
+  }
+  json::value machines = nullptr;
+  if (core.options.capacity) {
+    if (std::optional<Capacity> c = core.options.capacity()) {
+      machines = json::object{{"description", c->description}, {"cpu", format_cpu(c->cpu_millis)},
+                              {"memory", format_memory(c->memory_bytes)}, {"gpus", c->gpus},
+                              {"cpu_millis", c->cpu_millis}, {"memory_bytes", c->memory_bytes}};
+    }
+  }
+  return ok_json(call, json::object{
+      {"machines", std::move(machines)},
+      {"in_use", json::object{{"workspaces", total.workspaces}, {"cpu", format_cpu(total.cpu_millis)},
+                              {"memory", format_memory(total.memory_bytes)}, {"gpus", total.gpus},
+                              {"cpu_millis", total.cpu_millis}, {"memory_bytes", total.memory_bytes}}},
+      {"users", std::move(users)}});
 }
 
 Reply handle_list_quotas(ApiCore& core, ApiCall& call) {

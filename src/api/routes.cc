@@ -107,6 +107,8 @@ const std::vector<ApiRoute>& api_routes() {
       {verb::get, "/api/v1/quota", RouteAccess::authenticated, handle_get_my_quota,
        "Your quota: each limit, where it comes from, what is in use, and which sizes still fit",
        "", 200, "QuotaUsage", {{"user", "string", "admins only: another user's quota"}}},
+      {verb::get, "/api/v1/capacity", RouteAccess::admin, handle_capacity,
+       "What the machines offer, what active workspaces hold, per user", "", 200, "Capacity"},
       {verb::get, "/api/v1/quotas", RouteAccess::admin, handle_list_quotas,
        "Every quota that is set (per user, per group, and the default)", "", 200, "QuotaList"},
       {verb::get, "/api/v1/quotas/{subject}", RouteAccess::admin, handle_get_quota,

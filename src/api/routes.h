@@ -129,9 +129,11 @@ Reply handle_get_quota(ApiCore&, ApiCall&);
 Reply handle_put_quota(ApiCore&, ApiCall&);
 Reply handle_delete_quota(ApiCore&, ApiCall&);
 Reply handle_get_my_quota(ApiCore&, ApiCall&);
-// ok when `owner` may have one more active workspace of this size (model/quota.h); the
-// workspace `except_id` (being started again) is not counted as active.
-Status check_quota(ApiCore& core, Tx& tx, const ApiCall& call, const std::string& owner,
+Reply handle_capacity(ApiCore&, ApiCall&);
+// ok when `owner` may have one more active workspace of this size: a machine can hold the size
+// and the owner's quota leaves room (model/quota.h); the workspace `except_id` (being started
+// again) is not counted as active.
+Status check_admission(ApiCore& core, Tx& tx, const ApiCall& call, const std::string& owner,
                    const std::string& size_name, std::string_view except_id = {});
 // watch.cc
 Reply handle_watch_workspace(ApiCore&, ApiCall&);

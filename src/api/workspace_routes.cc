@@ -87,7 +87,7 @@ Reply transition(ApiCore& core, ApiCall& call, Transition to) {
       if (ws->desired == DesiredState::running && !restart) return ok_status();  // already so
       // The rules may have changed since the launch.
       K4DS_RETURN_IF_ERROR(check_launch(tx, call, ws->owner, ws->environment, ws->size));
-      K4DS_RETURN_IF_ERROR(check_quota(core, tx, call, ws->owner, ws->size, ws->id));
+      K4DS_RETURN_IF_ERROR(check_admission(core, tx, call, ws->owner, ws->size, ws->id));
       ws->desired = DesiredState::running;
       if (restart) {
         ws->phase = Phase::pending;
@@ -197,7 +197,7 @@ Reply handle_create_workspace(ApiCore& core, ApiCall& call) {
   std::optional<json::object> preview;  // dry run: the same checks, then a rollback
   Status s = write_with_retry(core.store, [&](Tx& tx) -> Status {
     K4DS_RETURN_IF_ERROR(check_launch(tx, call, owner, environment->name, size_name));
-    K4DS_RETURN_IF_ERROR(check_quota(core, tx, call, owner, size_name));
+    K4DS_RETURN_IF_ERROR(check_admission(core, tx, call, owner, size_name));
     int64_t now_ms = to_unix_ms(core.services.clock->now());
     std::string name;
     if (*requested_name) {

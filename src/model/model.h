@@ -174,6 +174,18 @@ struct Quota {
   int64_t version = 0;
 };
 
+// What the machines that run workspaces offer (this machine, or a cluster's nodes): totals, and
+// the largest single machine, since one workspace cannot span machines.
+struct Capacity {
+  std::string description;  // the largest machine, in words: "this machine", "the largest machine"
+  int64_t cpu_millis = 0;
+  int64_t memory_bytes = 0;
+  int64_t gpus = 0;
+  int64_t largest_cpu_millis = 0;
+  int64_t largest_memory_bytes = 0;
+  int64_t largest_gpus = 0;
+};
+
 // A browser session. Only the SHA-256 of the cookie value is stored.
 struct Session {
   std::string id_hash;

@@ -130,4 +130,22 @@ Status admit(const QuotaLimits& limits, const QuotaUsage& usage, const Size& siz
   return permission_denied(fmt::format("this would go past {} quota: {}. {}", whose, passed, todo));
 }
 
+Status fits_capacity(const Capacity& capacity, const Size& size) {
+  std::string needs, has;
+  auto check = [&](int64_t wanted, int64_t largest, std::string (*describe)(int64_t), const char* what) {
+    if (wanted <= largest) return;
+    needs += (needs.empty() ? "" : " and ") + describe(wanted) + what;
+    has += (has.empty() ? "" : " and ") + describe(largest) + what;
+  };
+  // CPU is not checked: it is shared in time, so a 4-CPU size on a 2-CPU machine runs, slower.
+  // Memory and GPUs cannot be shared that way.
+  check(size.memory_bytes, capacity.largest_memory_bytes, describe_memory, " of memory");
+  check(size.gpus, capacity.largest_gpus, describe_gpus, "");
+  if (needs.empty()) return ok_status();
+  return failed_precondition(fmt::format(
+      "size {} needs {}, but {} has only {}; choose a smaller size, or ask your k4ds administrator "
+      "to change the size or add a bigger machine",
+      size.name, needs, capacity.description, has));
+}
+
 }  // namespace k4ds

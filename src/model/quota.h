@@ -20,6 +20,7 @@
 //   QuotaLimits limits = resolve_quota("alice", {"analysts"}, all_quotas);
 //   QuotaUsage usage = quota_usage(alices_workspaces, catalog);
 //   if (Status s = admit(limits, usage, *catalog.find_size("large"), true); !s.ok()) return s;
+//   if (Status s = fits_capacity(*runtime.capacity(), size); !s.ok()) return s;
 #pragma once
 
 #include <cstdint>
@@ -72,5 +73,11 @@ QuotaUsage quota_usage(const std::vector<Workspace>& owned, const Catalog& catal
 // `self`: the caller launches for themself ("your quota"), else for `owner` ("alice's quota").
 Status admit(const QuotaLimits& limits, const QuotaUsage& usage, const Size& size, bool self,
              std::string_view owner);
+
+// ok when one machine of `capacity` has the memory and GPUs of `size` at all (free or not; CPU is
+// shared in time, so it is not checked);
+// failed_precondition otherwise: "size huge needs 64 GiB of memory, but this machine has only
+// 24 GiB of memory; choose a smaller size ...". capacity.description names the largest machine.
+Status fits_capacity(const Capacity& capacity, const Size& size);
 
 }  // namespace k4ds

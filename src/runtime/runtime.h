@@ -88,6 +88,9 @@ class Runtime {
   // What users should know about every workspace here, one sentence each (limits that are not
   // enforced, ...); empty when all is enforced. Shown by the API with each workspace.
   virtual std::vector<std::string> warnings() const { return {}; }
+  // What the machines offer, for admission ("no machine has 64 GiB") and the admins' capacity
+  // view; nullopt when the runtime cannot tell.
+  virtual std::optional<Capacity> capacity() const { return std::nullopt; }
 
   virtual Status apply(const LaunchSpec& spec) = 0;
   virtual Status stop(std::string_view workspace_id) = 0;

@@ -162,5 +162,43 @@ TEST_F(ApiQuotaTest, OnlyAdminsSetQuotasAndBadInputIsExplained) {
   EXPECT_NE(message_of(stale).find("re-read"), std::string::npos) << message_of(stale);
 }
 
+TEST_F(ApiQuotaTest, ASizeNoMachineCanHoldIsRefusedAndAdminsSeeTheCapacity) {
+  // The large test size has 16 GiB and a GPU; this "machine" has 8 GiB and none.
+  api_ = std::make_unique<Api>(
+      *store_, services_, test_catalog(),
+      ApiOptions{.domain = "localhost", .password_cost = PasswordCost::minimum(),
+                 .capacity = [] {
+                   return std::optional<Capacity>(Capacity{
+                       .description = "this machine", .cpu_millis = 2000, .memory_bytes = int64_t{8} << 30,
+                       .largest_cpu_millis = 2000, .largest_memory_bytes = int64_t{8} << 30});
+                 }});
+  HttpResponse big = launch("alice", R"({"environment":"jupyter-python","size":"large"})");
+  ASSERT_EQ(big.result(), http::status::conflict) << big.body();
+  EXPECT_NE(message_of(big).find("size large needs 16 GiB of memory and 1 GPU, but this machine has only "
+                                 "8 GiB of memory and 0 GPUs"),
+            std::string::npos) << message_of(big);
+  ASSERT_EQ(launch("alice", R"({"environment":"jupyter-python","name":"a"})").result(), http::status::created);
+  ASSERT_EQ(launch("alice", R"({"environment":"jupyter-python","name":"b"})").result(), http::status::created);
+  ASSERT_EQ(launch("bob", R"({"environment":"jupyter-python","name":"c"})").result(), http::status::created);
+  ASSERT_EQ(send(http::verb::post, "/api/v1/workspaces/bob/c/stop", as("bob")).result(), http::status::ok);
+
+  EXPECT_EQ(send(http::verb::get, "/api/v1/capacity", as("alice")).result(), http::status::forbidden);
+  HttpResponse r = send(http::verb::get, "/api/v1/capacity", as("admin"));
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  const json::value c = body_of(r);
+  EXPECT_EQ(str(c.at("machines"), "memory"), "8Gi");
+  EXPECT_EQ(str(c.at("machines"), "cpu"), "2");
+  EXPECT_EQ(c.at("in_use").at("workspaces").as_int64(), 2) << "bob's stopped workspace holds nothing";
+  EXPECT_EQ(str(c.at("in_use"), "memory"), "4Gi");
+  const auto& users = c.at("users").as_array();
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(str(users[0], "user"), "alice");
+  EXPECT_EQ(users[0].at("workspaces").as_int64(), 2);
+  EXPECT_EQ(str(users[0], "cpu"), "2");
+  EXPECT_EQ(str(users[1], "user"), "bob");
+  EXPECT_EQ(users[1].at("workspaces").as_int64(), 0);
+  EXPECT_EQ(users[1].at("all").as_int64(), 1);
+}
+
 }  // namespace
 }  // namespace k4ds::testing

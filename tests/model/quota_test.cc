@@ -119,6 +119,22 @@ TEST(QuotaTest, AdmissionNamesEveryLimitPassedAndWhatToDo) {
   EXPECT_EQ(count.message().find("smaller size"), std::string::npos) << count.message();
 }
 
+TEST(QuotaTest, ASizeBiggerThanEveryMachineIsRefusedWithTheLargestMachine) {
+  Capacity machine{.description = "this machine", .cpu_millis = 2000, .memory_bytes = int64_t{24} << 30,
+                   .largest_cpu_millis = 2000, .largest_memory_bytes = int64_t{24} << 30};
+  EXPECT_TRUE(fits_capacity(machine, catalog().sizes[0]).ok());
+  Status gpu = fits_capacity(machine, catalog().sizes[1]);
+  ASSERT_EQ(gpu.code(), Code::failed_precondition);
+  EXPECT_NE(gpu.message().find("size gpu needs 1 GPU, but this machine has only 0 GPUs; choose a smaller size"),
+            std::string::npos) << gpu.message();
+  EXPECT_TRUE(fits_capacity(machine, Size{.name = "wide", .cpu_millis = 8000, .memory_bytes = 1 << 30}).ok())
+      << "CPU is shared in time: more CPUs than the machine has still runs";
+  Status memory = fits_capacity(machine, Size{.name = "huge", .cpu_millis = 1000, .memory_bytes = int64_t{64} << 30});
+  EXPECT_NE(memory.message().find("size huge needs 64 GiB of memory, but this machine has only 24 GiB of memory"),
+            std::string::npos)
+      << memory.message();
+}
+
 TEST(QuotaTest, SubjectsAreDefaultUserOrGroup) {
   EXPECT_TRUE(validate_quota_subject("default").ok());
   EXPECT_TRUE(validate_quota_subject("user:alice").ok());

@@ -116,6 +116,19 @@ std::vector<std::string> LocalRuntime::warnings() const {
           cgroups_.describe() + ")"};
 }
 
+std::optional<Capacity> LocalRuntime::capacity() const {
+  const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  if (cpus <= 0 || pages <= 0 || page_size <= 0) return std::nullopt;
+  Capacity c{.description = "this machine",
+             .cpu_millis = int64_t{cpus} * 1000,
+             .memory_bytes = int64_t{pages} * page_size};
+  c.largest_cpu_millis = c.cpu_millis;
+  c.largest_memory_bytes = c.memory_bytes;
+  return c;
+}
+
 std::string LocalRuntime::state_dir(std::string_view id) const {
   return options_.data_dir + "/state/" + std::string(id);
 }

@@ -51,6 +51,8 @@ class LocalRuntime : public Runtime {
   std::string name() const override { return "local"; }
   std::string capabilities() const override;
   std::vector<std::string> warnings() const override;
+  // This machine's online CPUs and physical memory; no GPUs are handed out locally.
+  std::optional<Capacity> capacity() const override;
 
   Status apply(const LaunchSpec& spec) override;
   Status stop(std::string_view workspace_id) override;
