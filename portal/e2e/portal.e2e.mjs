@@ -292,6 +292,11 @@ async function main() {
       await shot(adm.page, 'admin-users');
       await adm.page.getByRole('link', { name: 'All workspaces' }).click();
       await adm.page.locator('tr[data-workspace="alice/analysis"]').waitFor();
+      // The capacity of this machine and who holds it: alice's one active workspace.
+      await adm.page.getByRole('heading', { name: 'Capacity' }).waitFor();
+      await adm.page.getByRole('meter', { name: /Memory held/ }).waitFor();
+      await adm.page.locator('tr[data-usage="alice"]').getByText('1 of 1: analysis').waitFor();
+      await shot(adm.page, 'admin-capacity');
       // Access rules: add one in front, see it decide, remove it again.
       await adm.page.getByRole('link', { name: 'Access rules' }).click();
       await adm.page.locator('tr[data-rule="r1"]').waitFor();

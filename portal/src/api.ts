@@ -122,6 +122,13 @@ export interface QuotaUsage {
   sizes: { name: string; fits: boolean; reason: string | null }[];
 }
 
+// GET /capacity (admins): what the machines offer and what active workspaces hold, per user.
+export interface Capacity {
+  machines: { description: string; cpu: string; memory: string; gpus: number; cpu_millis: number; memory_bytes: number } | null;
+  in_use: { workspaces: number; cpu: string; memory: string; gpus: number; cpu_millis: number; memory_bytes: number };
+  users: { user: string; workspaces: number; cpu: string; memory: string; memory_bytes: number; gpus: number; active: string[]; all: number }[];
+}
+
 interface List<T> {
   items: T[];
 }
@@ -250,6 +257,7 @@ export const api = {
   deleteGroup: (name: string) => request<void>('DELETE', '/groups/' + seg(name)),
 
   quota: (user?: string) => request<QuotaUsage>('GET', '/quota' + (user ? '?user=' + seg(user) : '')),
+  capacity: () => request<Capacity>('GET', '/capacity'),
   quotas: () => items(request<List<Quota>>('GET', '/quotas')),
   putQuota: (quota: Quota) => request<Quota>('PUT', '/quotas/' + seg(quota.subject), quota),
   deleteQuota: (subject: string) => request<void>('DELETE', '/quotas/' + seg(subject)),

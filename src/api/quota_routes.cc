@@ -138,7 +138,8 @@ Reply handle_capacity(ApiCore& core, ApiCall& call) {
     json::array active;
     for (const auto& name : u.active) active.emplace_back(name);
     users.push_back(json::object{{"user", owner}, {"workspaces", u.workspaces}, {"cpu", format_cpu(u.cpu_millis)},
-                                 {"memory", format_memory(u.memory_bytes)}, {"gpus", u.gpus},
+                                 {"memory", format_memory(u.memory_bytes)}, {"memory_bytes", u.memory_bytes},
+                                 {"gpus", u.gpus},
                                  {"active", std::move(active)}, {"all", owned.size()}});
   }
   json::value machines = nullptr;
