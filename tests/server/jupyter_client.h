@@ -193,10 +193,17 @@ inline Browser open_workspace(uint16_t port, const std::string& ws_host, const s
   return b;
 }
 
-// Runs `code` on a kernel over its WebSocket (Jupyter messaging protocol 5.3) and returns what
-// it printed: the text of the iopub `stream` messages answering this request, up to the
-// kernel's `status: idle` for it.
-inline std::string execute(const Browser& b, const std::string& kernel_id, const std::string& code) {
+// What running one cell gave: the text of the iopub `stream` messages answering it, and how it
+// ended. `problem` is empty when the kernel reached `status: idle` for it without an error.
+struct CellRun {
+  std::string printed;
+  std::string problem;  // "no answer in 30 s", "kernel WebSocket: …", "the kernel raised: …"
+};
+
+// Runs `code` on a kernel over its WebSocket (Jupyter messaging protocol 5.3), up to the
+// kernel's `status: idle` for it, within 30 s.
+inline CellRun run_cell(const Browser& b, const std::string& kernel_id, const std::string& code) {
+  CellRun run;
   boost::asio::io_context io;
   websocket::stream<boost::asio::ip::tcp::socket> ws(io);
   ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), b.port});
@@ -226,8 +233,8 @@ inline std::string execute(const Browser& b, const std::string& kernel_id, const
                      });
   const bool in_time = wait(done);
   if (!in_time || ec) {
-    ADD_FAILURE() << "kernel WebSocket handshake: " << (in_time ? ec.message() : "no answer in 30 s");
-    return {};
+    run.problem = "kernel WebSocket handshake: " + (in_time ? ec.message() : std::string("no answer in 30 s"));
+    return run;
   }
 
   const std::string msg_id = "e2e-" + std::to_string(Clock::now().time_since_epoch().count());
@@ -253,7 +260,6 @@ inline std::string execute(const Browser& b, const std::string& kernel_id, const
   ws.text(true);
   ws.write(boost::asio::buffer(json::serialize(msg)));
 
-  std::string printed;
   for (;;) {
     boost::beast::flat_buffer buffer;
     done = false;
@@ -262,12 +268,11 @@ inline std::string execute(const Browser& b, const std::string& kernel_id, const
       done = true;
     });
     if (!wait(done)) {
-      ADD_FAILURE() << "the kernel did not finish `" << code << "` within 30 s; printed so far: "
-                    << printed;
-      return printed;
+      run.problem = "the kernel did not finish `" + code + "` within 30 s";
+      return run;
     }
     if (ec) {
-      ADD_FAILURE() << "kernel WebSocket: " << ec.message() << "; printed so far: " << printed;
+      run.problem = "kernel WebSocket: " + ec.message();
       break;
     }
     json::value reply = parse(boost::beast::buffers_to_string(buffer.data()));
@@ -276,14 +281,21 @@ inline std::string execute(const Browser& b, const std::string& kernel_id, const
     if (!parent || str(*parent, "msg_id") != msg_id) continue;
     const std::string type = str(reply.at("header"), "msg_type");
     const json::value& content = reply.at("content");
-    if (type == "stream") printed += str(content, "text");
-    if (type == "error") ADD_FAILURE() << "the kernel raised: " << json::serialize(content);
+    if (type == "stream") run.printed += str(content, "text");
+    if (type == "error") run.problem = "the kernel raised: " + json::serialize(content);
     if (type == "status" && str(content, "execution_state") == "idle") break;
   }
   done = false;
   ws.async_close(websocket::close_code::normal, [&](boost::system::error_code) { done = true; });
   wait(done);
-  return printed;
+  return run;
+}
+
+// run_cell for code that must work: any problem is a test failure. Returns what it printed.
+inline std::string execute(const Browser& b, const std::string& kernel_id, const std::string& code) {
+  CellRun run = run_cell(b, kernel_id, code);
+  if (!run.problem.empty()) ADD_FAILURE() << run.problem << "; printed so far: " << run.printed;
+  return run.printed;
 }
 
 

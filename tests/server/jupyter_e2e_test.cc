@@ -72,7 +72,7 @@ class JupyterEndToEnd : public ::testing::Test {
   }
 
   void start_server(const std::string& log_name) {
-    server_ = std::make_unique<Server>(dir_, log_name);
+    server_ = std::make_unique<Server>(dir_, log_name, server_args_);
     port_ = server_->port();
   }
 
@@ -194,6 +194,7 @@ class JupyterEndToEnd : public ::testing::Test {
   std::unique_ptr<Server> server_;
   uint16_t port_ = 0;
   std::string admin_token_;
+  std::vector<std::string> server_args_;  // after `k4ds up`, e.g. {"-c", "k4ds.yaml"}
 };
 
 // Issue 4 items 1, 2, 4 and 5: alice's Python notebook through the gateway, her file in her
@@ -361,6 +362,40 @@ TEST_F(JupyterEndToEnd, KillNineOfTheServerKeepsTheWorkspace) {
                            << kernels.body();
   step("the old kernel still runs code, with its state");
   EXPECT_EQ(execute(after, kernel, "print(x + 1)"), "42\n");
+  step("");
+}
+
+// Issue 4: a cell that allocates past the size's memory ends the workspace as out of memory,
+// with the limit in its reason (and a crash restart does not hide it).
+TEST_F(JupyterEndToEnd, ACellPastTheMemoryLimitEndsAsOutOfMemory) {
+  Steps step;
+  step("a server whose size small has 320 MiB");
+  const fs::path config = dir_ / "k4ds.yaml";
+  std::ofstream(config) << "sizes:\n  - {name: small, cpu: \"1\", memory: 320Mi}\n";
+  ASSERT_NE(server_->stop(), -1);
+  server_args_ = {"-c", config.string()};
+  start_server("small.log");
+  ASSERT_NE(port_, 0) << server_->startup_output();
+  ASSERT_NO_FATAL_FAILURE(add_users());
+  ASSERT_FALSE(alice_launches("jupyter-python", "big").empty());
+  json::value w = wait_for_phase("alice", "big", "running");
+  ASSERT_EQ(str(w, "phase"), "running") << json::serialize(w);
+  if (!w.at("warnings").as_array().empty()) {
+    GTEST_SKIP() << "memory limits are not enforced on this machine: " << json::serialize(w.at("warnings"));
+  }
+
+  step("a cell that allocates 1 GiB");
+  Browser alice = open_workspace(port_, host_of(w), "alice", kAlicePassword);
+  const std::string kernel = start_kernel(alice);
+  ASSERT_FALSE(kernel.empty());
+  EXPECT_EQ(execute(alice, kernel, "print('small')"), "small\n");
+  CellRun big = run_cell(alice, kernel, "x = bytearray(1024 * 1024 * 1024)\nprint('allocated')");
+  EXPECT_EQ(big.printed.find("allocated"), std::string::npos) << "1 GiB fit in a 320 MiB workspace";
+
+  step("the workspace fails as out of memory");
+  w = wait_for_phase("alice", "big", "failed", 60s);
+  EXPECT_EQ(str(w, "phase"), "failed") << json::serialize(w);
+  EXPECT_NE(str(w, "reason").find("out of memory (limit 320 MiB)"), std::string::npos) << json::serialize(w);
   step("");
 }
 
