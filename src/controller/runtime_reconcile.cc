@@ -99,6 +99,10 @@ int Controller::execute(const Workspace* ws, const ObservedWorkspace* observed,
                     .volume_id = ws->volumes.empty() ? "" : ws->volumes.front(),
                     .environment = *env,
                     .size = *size};
+    if (Result<User> owner = read_value(store_, [&](Tx& tx) { return tx.get_user(ws->owner); })) {
+      spec.owner_uid = owner->uid_number;
+      spec.owner_gid = owner->gid_number;
+    }
     Status s = runtime_impl_->apply(spec);
     if (!s.ok()) {
       if (s.code() == Code::failed_precondition || s.code() == Code::invalid_argument) {

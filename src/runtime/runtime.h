@@ -44,6 +44,10 @@ struct LaunchSpec {
   std::string volume_id;  // the home volume
   Environment environment;
   Size size;
+  // The owner's POSIX ids from the directory (uidNumber / gidNumber); -1 = not known. Workspaces
+  // then run under that uid and gid, so files on shared storage (NFS) keep their owner.
+  int64_t owner_uid = -1;
+  int64_t owner_gid = -1;
 };
 
 enum class RunState {

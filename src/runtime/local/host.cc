@@ -1,6 +1,7 @@
 #include "runtime/local/host.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -22,13 +23,32 @@ std::string account_name(const std::string& user) {
 }
 
 namespace {
+constexpr int64_t kFirstUserUid = 1000;  // Debian's UID_MIN: below are system accounts
+
+std::optional<Account> account_of(const struct passwd& pw) {
+  return Account{pw.pw_name, pw.pw_uid, pw.pw_gid};
+}
+
 std::optional<Account> lookup(const std::string& name) {
   struct passwd pw{}, *found = nullptr;
   char buf[4096];
   if (getpwnam_r(name.c_str(), &pw, buf, sizeof buf, &found) != 0 || found == nullptr) {
     return std::nullopt;
   }
-  return Account{name, pw.pw_uid, pw.pw_gid};
+  return account_of(pw);
+}
+
+std::optional<Account> lookup_uid(uid_t uid) {
+  struct passwd pw{}, *found = nullptr;
+  char buf[4096];
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) != 0 || found == nullptr) return std::nullopt;
+  return account_of(pw);
+}
+
+bool group_exists(gid_t gid) {
+  struct group gr{}, *found = nullptr;
+  char buf[4096];
+  return getgrgid_r(gid, &gr, buf, sizeof buf, &found) == 0 && found != nullptr;
 }
 }  // namespace
 
@@ -51,19 +71,59 @@ int run_quietly(const std::vector<std::string>& argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-Result<Account> ensure_account(const std::string& user, const std::string& home) {
+Result<Account> ensure_account(const std::string& user, const std::string& home, int64_t uid,
+                               int64_t gid) {
   static std::mutex mutex;  // useradd takes /etc/passwd's lock; don't race it with ourselves
   std::lock_guard lock(mutex);
   std::string name = account_name(user);
-  if (auto found = lookup(name)) return *found;
+  const bool from_directory = uid >= 0;
+  if (from_directory && uid == 0) {
+    return failed_precondition("the directory gives " + user +
+                               " uid 0 (root); workspaces never run as root — fix uidNumber in the directory");
+  }
+  std::optional<Account> own = lookup(name);
+  if (own && from_directory && own->uid != static_cast<uid_t>(uid)) {
+    return failed_precondition(
+        "the Unix account " + name + " has uid " + std::to_string(own->uid) + " but the directory gives " +
+        user + " uid " + std::to_string(uid) + "; an admin should remove the account (userdel " + name +
+        ") and give " + user + "'s volumes to uid " + std::to_string(uid) + " (chown -R), then start again");
+  }
+  if (own) return *own;
+  if (from_directory) {
+    if (auto existing = lookup_uid(static_cast<uid_t>(uid))) {
+      if (uid < kFirstUserUid) {  // a system account (daemon, _apt, ...), not the user's
+        return failed_precondition("the directory gives " + user + " uid " + std::to_string(uid) +
+                                   ", which belongs to the system account " + existing->name +
+                                   " here; fix uidNumber in the directory");
+      }
+      if (gid >= 0) existing->gid = static_cast<gid_t>(gid);
+      return *existing;  // the host knows the directory's accounts: run as the user's own
+    }
+  }
   std::string useradd = find_executable("useradd");
   if (useradd.empty()) {
     return failed_precondition("cannot create the Unix account " + name +
                                ": useradd is not installed (Debian package passwd)");
   }
-  int rc = run_quietly({useradd, "--system", "--user-group", "--no-create-home", "--home-dir",
-                        home, "--shell", "/usr/sbin/nologin", "--comment",
-                        "k4ds workspaces of " + user, name});
+  std::vector<std::string> argv{useradd, "--system", "--no-create-home", "--home-dir", home, "--shell",
+                                "/usr/sbin/nologin", "--comment", "k4ds workspaces of " + user};
+  if (from_directory) {
+    argv.insert(argv.end(), {"--uid", std::to_string(uid)});
+    if (gid >= 0 && !group_exists(static_cast<gid_t>(gid))) {
+      std::string groupadd = find_executable("groupadd");
+      int rc = groupadd.empty() ? -1 : run_quietly({groupadd, "--system", "--gid", std::to_string(gid), name});
+      if (rc != 0 || !group_exists(static_cast<gid_t>(gid))) {
+        return unavailable("cannot create the group " + name + " with gid " + std::to_string(gid) +
+                           " (groupadd exited with " + std::to_string(rc) + "); check /etc/group and retry");
+      }
+    }
+    if (gid >= 0) argv.insert(argv.end(), {"--gid", std::to_string(gid)});
+    else argv.push_back("--user-group");
+  } else {
+    argv.push_back("--user-group");
+  }
+  argv.push_back(name);
+  int rc = run_quietly(argv);
   if (auto found = lookup(name)) return *found;
   return unavailable("cannot create the Unix account " + name + " (useradd exited with " +
                      std::to_string(rc) + "); check /etc/passwd and retry");

@@ -3,6 +3,7 @@
 //
 // Usage:
 //   auto account = ensure_account("alice", "/var/lib/k4ds/volumes/<uuid>");  // as root
+//   auto same = ensure_account("alice", home, 10001, 10001);  // the directory's uidNumber/gidNumber
 //   auto argv = expand_template(env.command, {{"socket", path}, {"home", home}});
 //   mark_unavailable_environments(catalog);  // at start-up
 #pragma once
@@ -26,8 +27,14 @@ struct Account {
 
 // "k4ds-<user>", shortened with a hash when it would pass the 32-character account-name limit.
 std::string account_name(const std::string& user);
-// Finds or creates (useradd --system --user-group, no login shell) the user's account.
-Result<Account> ensure_account(const std::string& user, const std::string& home);
+// Finds or creates (useradd --system, no login shell) the user's account. With the directory's
+// ids (uid >= 0): an existing account with that uid is used as it is (on hosts that see the
+// directory's accounts, it is the user's own); else "k4ds-<user>" is created with that uid and
+// gid (the group "k4ds-<user>" is created with that gid when no group has it). uid 0 is refused,
+// and so is an existing "k4ds-<user>" whose uid differs (files would change owner), with what
+// to do. Without ids (-1): "k4ds-<user>" with a uid and group of its own.
+Result<Account> ensure_account(const std::string& user, const std::string& home,
+                               int64_t uid = -1, int64_t gid = -1);
 
 // Replaces {name} placeholders; an unknown placeholder is invalid_argument (a config mistake
 // must not reach exec as a literal "{sock}").

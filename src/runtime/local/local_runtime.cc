@@ -181,7 +181,7 @@ Status LocalRuntime::launch(const LaunchSpec& spec) {
   gid_t gid = ::getegid();
   std::string home = volume_dir(spec.volume_id);
   if (switch_user) {
-    auto account = ensure_account(spec.owner, home);
+    auto account = ensure_account(spec.owner, home, spec.owner_uid, spec.owner_gid);
     if (!account) return account.status();
     uid = account->uid;
     gid = account->gid;
