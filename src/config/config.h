@@ -26,8 +26,11 @@
 //     - {name: small, cpu: "1", memory: 2Gi, gpus: 0, description: "1 CPU, 2 GiB"}
 //   users:
 //     - {name: alice, password: "…", admin: false, display_name: Alice, email: a@example.org}
+//   quotas:                        # per user, group, default; see config/parse_quotas.h
+//     default: {workspaces: 3, cpu: "8", memory: 32Gi, gpus: 0}
 //   identity_providers:            # LDAP / Active Directory, see config/identity.h
 //     - {name: corp, type: ldap, url: "ldaps://ldap.example.org", user_base: "ou=people,…"}
+//   runtime: {kind: local}         # or kind: kubernetes, see RuntimeConfig below
 //
 // Keys left out keep their defaults. `environments` and `sizes`, when present, REPLACE the
 // built-in lists entirely (they are not merged); an empty list is a problem. Without
@@ -53,6 +56,7 @@
 #include <vector>
 
 #include "config/identity.h"
+#include "kubernetes/options.h"  // plain values only; the config component talks to no cluster
 #include "model/catalog.h"
 
 namespace k4ds {
@@ -63,6 +67,21 @@ struct SeedUser {
   std::string display_name;
   std::string email;
   bool admin = false;
+};
+
+// Where workspaces run: `runtime: {kind: local}` (the default: processes on this machine) or
+// `runtime: {kind: kubernetes, ...}` (docs/kubernetes.md lists every key). Secrets
+// (registry passwords, JSON keys) are read from the files the config names, at load time.
+enum class RuntimeKind { local, kubernetes };
+
+struct RuntimeConfig {
+  RuntimeKind kind = RuntimeKind::local;
+  // kubernetes: how to reach the cluster. kubeconfig "" = $KUBECONFIG, else ~/.kube/config;
+  // context "" = the kubeconfig's current-context; in_cluster = the Pod's service account.
+  std::string kubeconfig;
+  std::string context;
+  bool in_cluster = false;
+  kubernetes::KubernetesOptions kubernetes;
 };
 
 struct Config {
@@ -79,6 +98,8 @@ struct Config {
   Catalog catalog;
   std::vector<SeedUser> users;
   std::vector<LdapProviderConfig> identity_providers;  // LDAP / AD; built-in accounts always on
+  std::vector<Quota> quotas;  // seeded into the store at start, see config/parse_quotas.h
+  RuntimeConfig runtime;
 };
 
 struct ConfigProblem {

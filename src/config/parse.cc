@@ -9,6 +9,8 @@
 #include "config/checks.h"
 #include "config/config.h"
 #include "config/parse_identity.h"
+#include "config/parse_quotas.h"
+#include "config/parse_runtime.h"
 #include "config/yaml_reader.h"
 #include "model/validation.h"
 
@@ -32,7 +34,8 @@ class Loader {
     bool is_map = r_.for_each_key(
         root, "",
         {"domain", "listen", "data_dir", "portal_host", "session_ttl", "trusted_proxies",
-         "default_size", "environments", "sizes", "users", "identity_providers", "tls"},
+         "default_size", "environments", "sizes", "users", "identity_providers", "tls", "runtime",
+         "quotas"},
         [&](std::string_view key, const YAML::Node& v, const std::string& path) {
           if (key == "domain") {
             assign_checked(v, path, c.domain, config::check_domain);
@@ -74,6 +77,10 @@ class Loader {
             config::load_identity_providers(r_, v, path, c.identity_providers);
           } else if (key == "tls") {
             load_tls(v, path);
+          } else if (key == "runtime") {
+            config::load_runtime(r_, v, path, c.runtime, size_references_);
+          } else if (key == "quotas") {
+            config::load_quotas(r_, v, path, c.quotas);
           }
         });
     if (!is_map) return;

@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -98,6 +99,13 @@ struct WatchTry {
   std::string error;
   std::string last_version;
   bool expired = false;
+  // Cancellation from another thread: a poller closes the stream when *cancel turns true.
+  const std::atomic<bool>* cancel = nullptr;
+  // Raw mode (logs): the body's bytes as they come, instead of one JSON event per line.
+  const std::function<bool(std::string_view)>* on_data = nullptr;
+  beast::ssl_stream<beast::tcp_stream>* stream = nullptr;
+  bool done = false;
+  bool cancelled = false;
 };
 
 bool handle_line(WatchTry& w, std::string_view line) {
@@ -122,9 +130,33 @@ bool handle_line(WatchTry& w, std::string_view line) {
   return w.on_event(event);
 }
 
+asio::awaitable<void> watch_body(WatchTry& w, beast::ssl_stream<beast::tcp_stream>& stream);
+
 asio::awaitable<void> watch_exchange(WatchTry& w) {
   auto executor = co_await asio::this_coro::executor;
   beast::ssl_stream<beast::tcp_stream> stream(executor, w.tls);
+  w.stream = &stream;
+  co_await watch_body(w, stream);
+  w.stream = nullptr;
+  w.done = true;
+}
+
+// Checks the cancel flag every 100 ms while the watch runs; closing the socket ends the
+// watch's pending read at once.
+asio::awaitable<void> watch_cancel_poller(WatchTry& w) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!w.done) {
+    timer.expires_after(std::chrono::milliseconds(100));
+    auto [ec] = co_await timer.async_wait(kTuple);
+    (void)ec;
+    if (!w.done && !w.cancelled && w.cancel->load() && w.stream) {
+      w.cancelled = true;
+      beast::get_lowest_layer(*w.stream).close();
+    }
+  }
+}
+
+asio::awaitable<void> watch_body(WatchTry& w, beast::ssl_stream<beast::tcp_stream>& stream) {
   // The deadline covers the whole watch.
   std::string failed = co_await connect_and_send(stream, w.target, w.sni, w.request, w.deadline);
   if (!failed.empty()) {
@@ -157,6 +189,10 @@ asio::awaitable<void> watch_exchange(WatchTry& w) {
       w.error_body.append(got);
       continue;
     }
+    if (w.on_data) {
+      if (!got.empty() && !(*w.on_data)(got)) co_return;
+      continue;
+    }
     pending.append(got);
     size_t nl;
     while ((nl = pending.find('\n')) != std::string::npos) {
@@ -165,7 +201,7 @@ asio::awaitable<void> watch_exchange(WatchTry& w) {
       if (!handle_line(w, line)) co_return;
     }
   }
-  if (w.status / 100 == 2 && !pending.empty()) handle_line(w, pending);
+  if (w.status / 100 == 2 && !pending.empty() && !w.on_data) handle_line(w, pending);
 }
 
 Status load_pem(ssl::context& tls, const ClusterConnection& c) {
@@ -334,7 +370,28 @@ namespace k4ds::kubernetes {
 
 Result<std::string> KubeClient::watch(const std::string& path, const std::string& resource_version,
                                       std::chrono::seconds duration,
-                                      const std::function<bool(const WatchEvent&)>& on_event) {
+                                      const std::function<bool(const WatchEvent&)>& on_event,
+                                      const std::atomic<bool>* cancel) {
+  const std::string target = path + (path.find('?') == std::string::npos ? "?" : "&") +
+                             "watch=true&allowWatchBookmarks=true&resourceVersion=" + resource_version +
+                             "&timeoutSeconds=" + std::to_string(duration.count());
+  return open_stream(target, resource_version, duration, on_event, nullptr, cancel);
+}
+
+Status KubeClient::stream_text(const std::string& path, std::chrono::seconds duration,
+                               const std::function<bool(std::string_view)>& on_data,
+                               const std::atomic<bool>* cancel) {
+  const std::function<bool(const WatchEvent&)> no_events = [](const WatchEvent&) { return true; };
+  auto streamed = open_stream(path, "", duration, no_events, &on_data, cancel);
+  if (!streamed) return streamed.status();
+  return ok_status();
+}
+
+Result<std::string> KubeClient::open_stream(const std::string& path, const std::string& resource_version,
+                                            std::chrono::seconds duration,
+                                            const std::function<bool(const WatchEvent&)>& on_event,
+                                            const std::function<bool(std::string_view)>* on_data,
+                                            const std::atomic<bool>* cancel) {
   auto url = boost::urls::parse_uri(connection_.server);
   if (!url) return invalid_argument("the cluster address " + connection_.server + " is not a URL");
   Target target{std::string(url->host()), url->has_port() ? std::string(url->port()) : "443"};
@@ -348,9 +405,7 @@ Result<std::string> KubeClient::watch(const std::string& path, const std::string
   if (!token) return token.status();
   http::request<http::string_body> req;
   req.method(http::verb::get);
-  req.target(base + path + (path.find('?') == std::string::npos ? "?" : "&") +
-             "watch=true&allowWatchBookmarks=true&resourceVersion=" + resource_version +
-             "&timeoutSeconds=" + std::to_string(duration.count()));
+  req.target(base + path);
   req.version(11);
   req.set(http::field::host, target.host);
   req.set(http::field::user_agent, "k4ds/0.1");
@@ -362,14 +417,19 @@ Result<std::string> KubeClient::watch(const std::string& path, const std::string
   auto deadline = std::chrono::duration_cast<std::chrono::milliseconds>(duration) + options_.timeout;
   WatchTry w{target, sni, tls, req, deadline, on_event};
   w.last_version = resource_version;
+  w.cancel = cancel;
+  w.on_data = on_data;
   asio::io_context ioc;
   asio::co_spawn(ioc, watch_exchange(w), asio::detached);
+  if (cancel) asio::co_spawn(ioc, watch_cancel_poller(w), asio::detached);
   ioc.run();
   ++requests_;
+  if (w.cancelled) return unavailable("the watch on " + where + " was cancelled");
   if (w.expired || w.status == 410) {
     return aborted("resource version " + resource_version + " has expired on " + where + "; list again");
   }
   if (!w.error.empty()) return unavailable(where + ": " + w.error);
+  if (w.status == 404) return not_found(status_message(w.error_body));
   if (w.status == 401) {
     tokens_.invalidate();
     return unauthenticated(where + " does not accept k4ds's credentials");

@@ -58,11 +58,23 @@ class KubeClient {
   // to `duration`, or until on_event returns false; returns the newest resourceVersion seen, to
   // watch on from. aborted when the version has expired (410 Gone): list again and watch from
   // the list's version. No retries here: the caller's loop resumes from the returned version.
+  // When `cancel` turns true (from any thread) the watch ends within 100 ms: unavailable.
   Result<std::string> watch(const std::string& path, const std::string& resource_version,
                             std::chrono::seconds duration,
-                            const std::function<bool(const WatchEvent&)>& on_event);
+                            const std::function<bool(const WatchEvent&)>& on_event,
+                            const std::atomic<bool>* cancel = nullptr);
+
+  // GET `path` (with its query) and hand the body to on_data as it arrives, for up to
+  // `duration` or until on_data returns false or *cancel turns true: logs with follow=true.
+  // ok when the server ended the body (the container stopped); not_found; unavailable.
+  Status stream_text(const std::string& path, std::chrono::seconds duration,
+                     const std::function<bool(std::string_view)>& on_data, const std::atomic<bool>* cancel = nullptr);
 
  private:
+  Result<std::string> open_stream(const std::string& path, const std::string& resource_version,
+                                  std::chrono::seconds duration, const std::function<bool(const WatchEvent&)>& on_event,
+                                  const std::function<bool(std::string_view)>* on_data,
+                                  const std::atomic<bool>* cancel);
   Result<std::string> call(std::string_view method, const std::string& path, const std::string& body);
   Result<boost::json::value> call_json(std::string_view method, const std::string& path,
                                        const std::string& body);

@@ -1,6 +1,10 @@
 #include "kubernetes/kubernetes_runtime.h"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "kubernetes/names.h"
 #include "kubernetes/status.h"
@@ -43,8 +47,17 @@ bool ended(const json::object& pod) {
 }  // namespace
 
 KubernetesRuntime::KubernetesRuntime(std::shared_ptr<KubeClient> client, KubernetesOptions options,
-                                     std::function<PosixIds(const std::string&)> ids_of)
-    : client_(std::move(client)), options_(std::move(options)), ids_of_(std::move(ids_of)) {}
+                                     std::function<PosixIds(const std::string&)> ids_of,
+                                     PodCacheOptions cache_options)
+    : client_(client),
+      options_(std::move(options)),
+      ids_of_(std::move(ids_of)),
+      cache_(std::move(client), "/api/v1/pods?labelSelector=" + std::string(kManagedByLabel) + "=" + kManagedByValue,
+             cache_options) {
+  cache_.start();
+}
+
+KubernetesRuntime::~KubernetesRuntime() { cache_.stop(); }
 
 std::string KubernetesRuntime::capabilities() const {
   return "CPU, memory and GPU limits: enforced by Kubernetes (requests = limits)\n"
@@ -128,14 +141,11 @@ Status KubernetesRuntime::stop(std::string_view workspace_id) {
 }
 
 Result<std::vector<ObservedWorkspace>> KubernetesRuntime::observe() {
-  auto list = client_->get("/api/v1/pods?labelSelector=" + std::string(kManagedByLabel) + "=" + kManagedByValue);
-  if (!list) return as_runtime_error(list.status());
+  if (!cache_.wait_synced(sync_wait_)) return as_runtime_error(cache_.pods().status());
+  auto pods = cache_.pods();
+  if (!pods) return as_runtime_error(pods.status());
   std::vector<ObservedWorkspace> out;
-  auto* items = list->as_object().if_contains("items");
-  if (!items || !items->is_array()) return out;
-  for (const auto& item : items->as_array()) {
-    if (!item.is_object()) continue;
-    const json::object& pod = item.as_object();
+  for (const json::object& pod : *pods) {
     std::string ns = meta(pod, "namespace"), name = meta(pod, "name");
     int64_t port = 0;
     boost::system::error_code ec;
@@ -144,7 +154,7 @@ Result<std::vector<ObservedWorkspace>> KubernetesRuntime::observe() {
       port = c->as_int64();
     }
     std::vector<json::object> events;
-    auto* phase = pod.if_contains("status") ? pod.at("status").as_object().if_contains("phase") : nullptr;
+    auto* phase = pod_value.find_pointer("/status/phase", ec);
     if (!phase || (phase->is_string() && phase->as_string() == "Pending")) {
       // Only a starting Pod needs its Events (scheduling, image download): one call each.
       auto ev = client_->get("/api/v1/namespaces/" + ns + "/events?fieldSelector=involvedObject.name=" + name);
@@ -156,7 +166,18 @@ Result<std::vector<ObservedWorkspace>> KubernetesRuntime::observe() {
         }
       }
     }
-    out.push_back(observe_pod(pod, events, name + "." + ns + ".svc:" + std::to_string(port)));
+    std::string upstream;
+    if (options_.upstream == UpstreamMode::pod_ip) {
+      auto* ip = pod_value.find_pointer("/status/podIP", ec);
+      if (ip && ip->is_string() && !ip->as_string().empty()) {
+        std::string address(ip->as_string());
+        if (address.find(':') != std::string::npos) address = "[" + address + "]";
+        upstream = address + ":" + std::to_string(port);
+      }
+    } else {
+      upstream = name + "." + ns + ".svc:" + std::to_string(port);
+    }
+    out.push_back(observe_pod(pod, events, upstream));
   }
   return out;
 }
@@ -177,9 +198,69 @@ Result<std::string> KubernetesRuntime::tail_logs(std::string_view workspace_id, 
   return *text;
 }
 
-Result<LogFollow> KubernetesRuntime::follow_logs(std::string_view, std::size_t) {
-  return failed_precondition("following a workspace's output is not supported on Kubernetes yet; "
-                             "use k4ds logs without -f");
+namespace {
+
+// One followed output: a thread streams GET …/log?follow=true into `pending`; next() hands it
+// out. The last copy of the LogFollow cancels the stream and joins the thread.
+struct LogStream {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string pending;
+  bool ended = false;
+  std::atomic<bool> cancel = false;
+  std::thread thread;
+  ~LogStream() {
+    cancel = true;
+    if (thread.joinable()) thread.join();
+  }
+};
+
+}  // namespace
+
+Result<LogFollow> KubernetesRuntime::follow_logs(std::string_view workspace_id, std::size_t tail_bytes) {
+  auto pods = pods_of(workspace_id);
+  if (!pods) return pods.status();
+  if (pods->empty()) {
+    return failed_precondition("the workspace has no Pod on the cluster (never started, or stopped: "
+                               "Kubernetes keeps no output of deleted Pods)");
+  }
+  const json::object& pod = pods->front();
+  const std::string path = "/api/v1/namespaces/" + meta(pod, "namespace") + "/pods/" + meta(pod, "name") +
+                           "/log?follow=true&tailLines=" + std::to_string(std::max<std::size_t>(100, tail_bytes / 40));
+  auto stream = std::make_shared<LogStream>();
+  LogStream* raw = stream.get();  // the thread never outlives it (joined by its destructor)
+  raw->thread = std::thread([client = client_, path, raw, tail_bytes] {
+    bool first = true;
+    (void)client->stream_text(
+        path, std::chrono::hours(24),
+        [&](std::string_view data) {
+          {
+            std::lock_guard lock(raw->mu);
+            raw->pending.append(data);
+            // The tail comes first, in lines; keep only its last tail_bytes.
+            if (first && raw->pending.size() > tail_bytes) raw->pending.erase(0, raw->pending.size() - tail_bytes);
+            first = false;
+          }
+          raw->cv.notify_all();
+          return !raw->cancel.load();
+        },
+        &raw->cancel);
+    {
+      std::lock_guard lock(raw->mu);
+      raw->ended = true;  // the container ended, the Pod went, or the cluster dropped the stream
+    }
+    raw->cv.notify_all();
+  });
+  LogFollow follow;
+  follow.next = [stream](std::chrono::milliseconds wait) -> std::optional<std::string> {
+    std::unique_lock lock(stream->mu);
+    stream->cv.wait_for(lock, wait, [&] { return !stream->pending.empty() || stream->ended; });
+    if (!stream->pending.empty()) return std::exchange(stream->pending, std::string());
+    if (stream->ended) return std::nullopt;
+    return std::string();
+  };
+  follow.close = [stream] { stream->cancel = true; };
+  return follow;
 }
 
 }  // namespace k4ds::kubernetes

@@ -45,6 +45,12 @@ struct NodePool {
   std::vector<Toleration> tolerations;
 };
 
+// Where the gateway relays a workspace's traffic.
+enum class UpstreamMode {
+  service,  // "<service>.<namespace>.svc:<port>": needs the cluster's DNS (k4ds inside the cluster)
+  pod_ip,   // the Pod's status.podIP and port: no DNS needed, the Pod network must be reachable
+};
+
 struct KubernetesOptions {
   NamespaceMode namespace_mode = NamespaceMode::per_user;
   std::string namespace_prefix = "k4ds-";       // per_user: "k4ds-alice"
@@ -68,6 +74,7 @@ struct KubernetesOptions {
   int64_t default_uid = 1000;
   int64_t default_gid = 100;
   std::string home_path = "/home/{user}";  // where the home volume is mounted
+  UpstreamMode upstream = UpstreamMode::service;
 };
 
 }  // namespace k4ds::kubernetes

@@ -16,10 +16,13 @@
 #include "gateway/gateway.h"
 #include "gateway/listener.h"
 #include "gateway/login_flow.h"
+#include "kubernetes/kubernetes_runtime.h"
+#include "kubernetes/setup.h"
 #include "portal/asset_server.h"
 #include "runtime/local/host.h"
 #include "runtime/local/local_runtime.h"
 #include "common/logging.h"
+#include "config/parse_quotas.h"
 #include "store/store.h"
 
 namespace k4ds::server {
@@ -75,10 +78,71 @@ Status seed_users(Authenticator& auth, Store& store, const std::vector<SeedUser>
   return ok_status();
 }
 
+// Quotas from the config file: written when the store has none for the subject, or the one it
+// has came from the config too; a quota an admin changed through the API wins (and is logged).
+Status seed_quotas(Store& store, const std::vector<Quota>& quotas, int64_t now_ms) {
+  auto log = component_logger("server");
+  for (const Quota& wanted : quotas) {
+    K4DS_RETURN_IF_ERROR(store.write([&](Tx& tx) -> Status {
+      Quota next = wanted;
+      next.updated_at = now_ms;
+      Result<Quota> stored = tx.get_quota(wanted.subject);
+      if (stored) {
+        if (stored->updated_by != config::kConfigQuotaAuthor) {
+          log->info("quota for {}: keeping the one {} set through the API over the config file's",
+                    wanted.subject, stored->updated_by);
+          return ok_status();
+        }
+        if (stored->workspaces == wanted.workspaces && stored->cpu_millis == wanted.cpu_millis &&
+            stored->memory_bytes == wanted.memory_bytes && stored->gpus == wanted.gpus) {
+          return ok_status();
+        }
+        next.version = stored->version;
+      } else if (stored.status().code() != Code::not_found) {
+        return stored.status();
+      }
+      return tx.put_quota(next).status();
+    }));
+  }
+  return ok_status();
+}
+
 std::string portal_url(const Config& config, uint16_t port, bool tls) {
   std::string host = config.portal_host.empty() ? config.domain : config.portal_host;
   const uint16_t default_port = tls ? 443 : 80;
   return (tls ? "https://" : "http://") + host + (port == default_port ? "" : ":" + std::to_string(port));
+}
+
+// How long start-up waits for a first answer from the cluster before going on without it.
+constexpr std::chrono::seconds kClusterStartupWait{5};
+
+// The Kubernetes runtime from the config's `runtime:` section, or an error saying what to fix.
+// An unreachable cluster does not stop k4ds: it warns, keeps retrying in the background, and
+// workspaces start once the cluster answers.
+Result<std::unique_ptr<Runtime>> make_kubernetes_runtime(const Config& config, Store& store) {
+  auto log = component_logger("server");
+  const RuntimeConfig& rc = config.runtime;
+  auto connection = kubernetes::resolve_connection(rc.kubeconfig, rc.context, rc.in_cluster);
+  if (!connection) return connection.status();
+  auto client = std::make_shared<kubernetes::KubeClient>(*connection);
+  // The owner's uid/gid from the directory, so files on shared volumes (NFS) get the right owner.
+  auto ids_of = [&store](const std::string& owner) {
+    kubernetes::PosixIds ids;
+    (void)store.read([&](Tx& tx) -> Status {
+      if (auto user = tx.get_user(owner)) ids = {.uid = user->uid_number, .gid = user->gid_number};
+      return ok_status();
+    });
+    return ids;
+  };
+  auto runtime = std::make_unique<kubernetes::KubernetesRuntime>(client, rc.kubernetes, ids_of);
+  log->info("Kubernetes runtime: cluster {} (context {}), workspaces reached by {}", connection->server,
+            connection->context, rc.kubernetes.upstream == kubernetes::UpstreamMode::pod_ip ? "Pod address" : "Service name");
+  if (!runtime->wait_synced(kClusterStartupWait)) {
+    log->warn("the cluster does not answer yet ({}); k4ds keeps trying in the background and starts workspaces "
+              "once it answers — check runtime.kubeconfig / runtime.context and the network",
+              runtime->cluster_status().message());
+  }
+  return std::unique_ptr<Runtime>(std::move(runtime));
 }
 
 }  // namespace
@@ -122,16 +186,28 @@ int serve(const Config& config, ServeMode mode) {
     log->info("identity provider {}: {}", directory->name(), directory->describe());
   if (Status s = bootstrap_admin(*auth, services); !s.ok()) return fail(s);
   if (Status s = seed_users(*auth, *store, config.users); !s.ok()) return fail(s);
+  if (Status s = seed_quotas(*store, config.quotas, to_unix_ms(services.clock->now())); !s.ok()) {
+    return fail(s);
+  }
 
-  // Environments the host can't run are shown as unavailable, with the reason.
+  // Environments the runtime can't run (a command missing on this host; no image or port for a
+  // cluster) are shown as unavailable, with the reason.
   Catalog catalog_value = config.catalog;
-  local::mark_unavailable_environments(catalog_value);
+  std::unique_ptr<Runtime> runtime_owner;
+  if (config.runtime.kind == RuntimeKind::kubernetes) {
+    kubernetes::mark_unavailable_on_cluster(catalog_value);
+    auto made = make_kubernetes_runtime(config, *store);
+    if (!made) return fail(made.status());
+    runtime_owner = std::move(made).value();
+  } else {
+    local::mark_unavailable_environments(catalog_value);
+    runtime_owner = std::make_unique<LocalRuntime>(LocalRuntimeOptions{.data_dir = config.data_dir});
+  }
+  Runtime& runtime = *runtime_owner;
   for (const auto& env : catalog_value.environments) {
     if (!env.available) log->warn("environment {} is unavailable: {}", env.name, env.unavailable_reason);
   }
   auto catalog = std::make_shared<const Catalog>(std::move(catalog_value));
-
-  LocalRuntime runtime(LocalRuntimeOptions{.data_dir = config.data_dir});
   log->info("{}", runtime.capabilities());
 
   Gateway gateway(*store, *auth, services,
@@ -169,7 +245,8 @@ int serve(const Config& config, ServeMode mode) {
                                          .public_port = port,
                                          .session_ttl = config.session_ttl,
                                          .logs = std::make_shared<RuntimeLogSource>(runtime),
-                                         .runtime_warnings = runtime.warnings()},
+                                         .runtime_warnings = runtime.warnings(),
+                                         .capacity = [&runtime] { return runtime.capacity(); }},
                               auth);
   login_flow = std::make_unique<LoginFlow>(
       *auth, gateway.gate(),

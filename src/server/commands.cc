@@ -7,6 +7,8 @@
 
 #include "config/checks.h"
 #include "config/config.h"
+#include "config/parse_runtime.h"
+#include "kubernetes/setup.h"
 #include "server/app.h"
 
 namespace k4ds::server {
@@ -21,6 +23,20 @@ void print_problems(const std::string& source, const std::vector<ConfigProblem>&
   for (const auto& p : problems) {
     std::cerr << source << ": " << (p.path.empty() ? "" : p.path + ": ") << p.message << "\n";
   }
+}
+
+// What only a whole, valid config can tell about a Kubernetes runtime: whether the kubeconfig
+// and its context can be used (nothing is sent to the cluster), and which environments a
+// cluster cannot run.
+void append_runtime_problems(ParsedConfig& parsed) {
+  const RuntimeConfig& runtime = parsed.config.runtime;
+  if (runtime.kind != RuntimeKind::kubernetes) return;
+  auto connection = kubernetes::resolve_connection(runtime.kubeconfig, runtime.context, runtime.in_cluster);
+  if (!connection) {
+    parsed.problems.push_back({runtime.in_cluster ? "runtime.in_cluster" : "runtime.kubeconfig",
+                               connection.status().message()});
+  }
+  for (auto& problem : config::check_catalog_for_runtime(parsed.config)) parsed.problems.push_back(std::move(problem));
 }
 
 struct ServeFlags {
@@ -102,6 +118,7 @@ void add_commands(CLI::App& app, int* exit_code) {
   check->footer("Exit code 0 when the file is valid, 1 when it has problems.");
   check->callback([file, exit_code] {
     ParsedConfig parsed = parse_config_file(*file);
+    if (parsed.ok()) append_runtime_problems(parsed);
     if (parsed.ok()) {
       std::cout << *file << ": ok\n";
       *exit_code = 0;

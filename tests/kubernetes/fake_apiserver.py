@@ -6,10 +6,15 @@ collection), delete, with uid / resourceVersion and Status objects for 401/404/4
   POST /_test/fail?code=503&count=2   the next 2 API requests answer 503
   POST /_test/slow?seconds=3          the next API request waits 3 s before answering
   POST /_test/status?path=P  {...}    sets the status of the object at P (the kubelet's part)
-  POST /_test/compact                 resource versions so far expire: watches from them get 410
+  POST /_test/compact                 resource versions so far expire: watches from them get 410,
+                                      and open watches end with an ERROR 410 event (as when the
+                                      API server's watch cache drops them)
 Watches: GET <collection>?watch=true&resourceVersion=RV&timeoutSeconds=N streams the changes
 after RV (one JSON event per line) and ends with a BOOKMARK.
   GET  /_test/requests                how many API requests were answered
+  POST /_test/log?path=POD {"text":T} appends T to the Pod's output (it starts as "log of NAME\n")
+Logs: GET POD/log answers the output; with follow=true it streams the output, then what is
+appended, until the Pod is deleted (the container ended) or timeoutSeconds (default 30) pass.
 Usage: fake_apiserver.py CERT KEY PORT_FILE TOKEN [NODE VALIDATOR]
 (Debian's /usr/bin/python3, stdlib only). With NODE and VALIDATOR (tests/kubernetes/schema/
 validate.mjs), every created object is checked against the official schemas first, and an
@@ -30,8 +35,13 @@ cert, key, port_file, token = sys.argv[1:5]
 validator = sys.argv[5:7]
 lock = threading.Condition()
 store = {}
-state = {"rv": 0, "requests": 0, "fail": [], "slow": 0.0, "compacted": 0}
+state = {"rv": 0, "requests": 0, "fail": [], "slow": 0.0, "compacted": 0, "compactions": 0}
 events = []  # (resourceVersion, type, path, object): what watches replay
+logs = {}  # Pod path → its output so far
+
+
+def log_of(pod_path):
+    return logs.setdefault(pod_path, "log of " + pod_path.split("/")[-1] + "\n")
 
 
 def record(kind, path, obj):
@@ -88,8 +98,14 @@ class Handler(BaseHTTPRequestHandler):
                 state["rv"] += 1
                 obj["metadata"]["resourceVersion"] = str(state["rv"])
                 record("MODIFIED", q["path"][0], obj)
+            elif url.path == "/_test/log":  # the container writes output
+                log_of(q["path"][0])
+                logs[q["path"][0]] += json.loads(self.body)["text"]
+                lock.notify_all()
             elif url.path == "/_test/compact":  # older resource versions are gone: 410 for them
                 state["compacted"] = state["rv"]
+                state["compactions"] += 1
+                lock.notify_all()
             return 200, {"requests": state["requests"]}
 
     def api(self, method, url, body):
@@ -128,7 +144,7 @@ class Handler(BaseHTTPRequestHandler):
                 return 201, obj
             if method == "GET":
                 if path.endswith("/log") and path[:-4] in store:
-                    return 200, "log of " + path.split("/")[-2] + "\n"
+                    return 200, log_of(path[:-4])
                 if path in store:
                     return 200, store[path]
                 items = [o for k, o in store.items() if selected(path, url.query, k, o)]
@@ -162,7 +178,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write((json.dumps({"type": "ERROR", "object": gone}) + "\n").encode())
                 return
             sent = since
+            compactions = state["compactions"]
             while True:
+                if state["compactions"] != compactions:
+                    gone = status(410, "Expired", "too old resource version: the watch was dropped")[1]
+                    self.wfile.write((json.dumps({"type": "ERROR", "object": gone}) + "\n").encode())
+                    return
                 for rv, kind, key, obj in events:
                     if rv > sent and selected(path, url.query, key, obj):
                         self.wfile.write((json.dumps({"type": kind, "object": obj}) + "\n").encode())
@@ -175,8 +196,41 @@ class Handler(BaseHTTPRequestHandler):
             bookmark = {"kind": "Pod", "apiVersion": "v1", "metadata": {"resourceVersion": str(state["rv"])}}
             self.wfile.write((json.dumps({"type": "BOOKMARK", "object": bookmark}) + "\n").encode())
 
+    def follow_log(self, url):
+        """GET .../log?follow=true: the output so far, then what is appended, until the Pod is gone."""
+        pod = url.path.rstrip("/")[:-4]
+        q = urllib.parse.parse_qs(url.query)
+        deadline = time.time() + float(q.get("timeoutSeconds", ["30"])[0])
+        with lock:
+            state["requests"] += 1
+            if pod not in store:
+                self.reply(*status(404, "NotFound", f'pods "{pod.split("/")[-1]}" not found'))
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            sent = 0
+            while True:
+                text = log_of(pod)
+                if len(text) > sent:
+                    self.wfile.write(text[sent:].encode())
+                    self.wfile.flush()
+                    sent = len(text)
+                left = deadline - time.time()
+                if pod not in store or left <= 0:
+                    break
+                lock.wait(min(left, 0.2))
+
     def handle_any(self, method):
         url = urllib.parse.urlparse(self.path)
+        if method == "GET" and url.path.rstrip("/").endswith("/log") and "follow=true" in url.query:
+            if self.headers.get("Authorization") != "Bearer " + token:
+                self.reply(*status(401, "Unauthorized", "Unauthorized"))
+                return
+            self.follow_log(url)
+            self.close_connection = True
+            return
         if method == "GET" and "watch=true" in url.query:
             if self.headers.get("Authorization") != "Bearer " + token:
                 self.reply(*status(401, "Unauthorized", "Unauthorized"))

@@ -1,9 +1,13 @@
 // KubernetesRuntime against the fake API server: launch, re-apply, status transitions scripted
-// as the scheduler and kubelet would, restart after an exit, stop, logs; API calls counted.
+// as the scheduler and kubelet would (seen through the watch), restart after an exit, stop,
+// logs; API calls counted.
 #include "kubernetes/kubernetes_runtime.h"
 #include "kubernetes/names.h"
 
 #include <gtest/gtest.h>
+
+#include <functional>
+#include <thread>
 
 #include "fake_apiserver.h"
 #include "kubernetes_test_support.h"
@@ -17,7 +21,23 @@ class KubernetesRuntimeTest : public FakeApiServer {
   void SetUp() override {
     FakeApiServer::SetUp();
     client_ = std::make_shared<KubeClient>(connection(), fast());
-    runtime_ = std::make_unique<KubernetesRuntime>(client_, KubernetesOptions{});
+    runtime_client_ = std::make_shared<KubeClient>(connection(), fast());
+    runtime_ = std::make_unique<KubernetesRuntime>(runtime_client_, KubernetesOptions{});
+    ASSERT_TRUE(runtime_->wait_synced(std::chrono::seconds(5)));
+  }
+  // The first observed workspace once `ok` holds (the watch delivers changes within
+  // milliseconds); the last one seen after 5 s otherwise.
+  ObservedWorkspace observe_until(const std::function<bool(const ObservedWorkspace&)>& ok) {
+    ObservedWorkspace last;
+    for (int i = 0; i < 100; ++i) {
+      auto observed = runtime_->observe();
+      if (observed && !observed->empty()) {
+        last = observed->front();
+        if (ok(last)) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return last;
   }
   // The kubelet's part: set the Pod's status.
   void set_pod_status(const std::string& status_json) {
@@ -33,15 +53,16 @@ class KubernetesRuntimeTest : public FakeApiServer {
     EXPECT_TRUE(list) << list.status().to_string();
     return list ? list->at("items").as_array().size() : 0;
   }
-  std::shared_ptr<KubeClient> client_;
+  std::shared_ptr<KubeClient> client_;          // the test's own calls
+  std::shared_ptr<KubeClient> runtime_client_;  // the runtime's, counted
   std::unique_ptr<KubernetesRuntime> runtime_;
 };
 
 TEST_F(KubernetesRuntimeTest, LaunchObserveRestartStop) {
   LaunchSpec spec = testing::jupyter_spec();
-  int before = client_->requests_sent();
+  int before = runtime_client_->requests_sent();
   ASSERT_TRUE(runtime_->apply(spec).ok());
-  int launch_calls = client_->requests_sent() - before;
+  int launch_calls = runtime_client_->requests_sent() - before;
   // GET pod (absent), Namespace, PVC, Pod, Service, NetworkPolicy.
   EXPECT_EQ(launch_calls, 6);
   std::cout << "API calls for one launch: " << launch_calls << "\n";
@@ -55,23 +76,25 @@ TEST_F(KubernetesRuntimeTest, LaunchObserveRestartStop) {
   ASSERT_TRUE(pod);
   EXPECT_EQ(service->at("metadata").at("ownerReferences").at(0).at("uid"), pod->at("metadata").at("uid"));
 
-  before = client_->requests_sent();
+  before = runtime_client_->requests_sent();
   ASSERT_TRUE(runtime_->apply(spec).ok());  // already there: one GET, nothing created
-  EXPECT_EQ(client_->requests_sent() - before, 1);
+  EXPECT_EQ(runtime_client_->requests_sent() - before, 1);
   EXPECT_EQ(count("/api/v1/namespaces/k4ds-alice/pods"), 1u);
 
+  ObservedWorkspace first = observe_until([](const ObservedWorkspace&) { return true; });
   auto observed = runtime_->observe();
   ASSERT_TRUE(observed) << observed.status().to_string();
   ASSERT_EQ(observed->size(), 1u);
-  EXPECT_EQ((*observed)[0].workspace_id, spec.workspace_id);
-  EXPECT_EQ((*observed)[0].state, RunState::starting);
-  EXPECT_EQ((*observed)[0].progress, "waiting for a machine");
+  EXPECT_EQ(first.workspace_id, spec.workspace_id);
+  EXPECT_EQ(first.state, RunState::starting);
+  EXPECT_EQ(first.progress, "waiting for a machine");
 
   set_pod_status(R"({"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False",
       "message":"0/2 nodes are available: 2 Insufficient cpu."}]})");
-  EXPECT_EQ(runtime_->observe()->at(0).progress, "waiting for a machine with 2 CPUs and 8 GiB free");
+  EXPECT_EQ(observe_until([](const ObservedWorkspace& o) { return o.progress != "waiting for a machine"; }).progress,
+            "waiting for a machine with 2 CPUs and 8 GiB free");
   set_pod_status(R"({"phase":"Running","containerStatuses":[{"name":"workspace","ready":true,"state":{"running":{}}}]})");
-  ObservedWorkspace running = runtime_->observe()->at(0);
+  ObservedWorkspace running = observe_until([](const ObservedWorkspace& o) { return o.state == RunState::running; });
   EXPECT_EQ(running.state, RunState::running);
   EXPECT_EQ(running.upstream, workspace_object_name(spec) + ".k4ds-alice.svc:8888");
 
@@ -81,7 +104,7 @@ TEST_F(KubernetesRuntimeTest, LaunchObserveRestartStop) {
 
   // Out of memory: observed as such; apply starts a fresh Pod.
   set_pod_status(R"({"phase":"Failed","containerStatuses":[{"name":"workspace","state":{"terminated":{"reason":"OOMKilled","exitCode":137}}}]})");
-  ObservedWorkspace oom = runtime_->observe()->at(0);
+  ObservedWorkspace oom = observe_until([](const ObservedWorkspace& o) { return o.out_of_memory; });
   EXPECT_TRUE(oom.out_of_memory);
   EXPECT_EQ(oom.progress, "out of memory (limit 8 GiB)");
   ASSERT_TRUE(runtime_->apply(spec).ok());
@@ -99,6 +122,7 @@ TEST_F(KubernetesRuntimeTest, LaunchObserveRestartStop) {
   EXPECT_EQ(count("/apis/networking.k8s.io/v1/namespaces/k4ds-alice/networkpolicies"), 0u);
   EXPECT_EQ(count("/api/v1/namespaces/k4ds-alice/persistentvolumeclaims"), 1u) << "volumes outlive workspaces";
   EXPECT_TRUE(runtime_->stop(spec.workspace_id).ok()) << "idempotent";
+  for (int i = 0; i < 100 && !runtime_->observe()->empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_TRUE(runtime_->observe()->empty());
   EXPECT_EQ(runtime_->tail_logs(spec.workspace_id, 100).status().code(), Code::failed_precondition);
 }
@@ -115,6 +139,52 @@ TEST_F(KubernetesRuntimeTest, ClusterProblemsUseTheRuntimeVocabulary) {
   ASSERT_TRUE(client_->create("/_test/fail?code=503&count=10", {}));
   Status busy = runtime_->apply(testing::jupyter_spec());
   EXPECT_EQ(busy.code(), Code::unavailable) << busy.to_string();
+}
+
+TEST_F(KubernetesRuntimeTest, FollowLogsStreamsUntilThePodGoes) {
+  LaunchSpec spec = testing::jupyter_spec();
+  EXPECT_EQ(runtime_->follow_logs(spec.workspace_id, 1000).status().code(), Code::failed_precondition)
+      << "no Pod yet";
+  ASSERT_TRUE(runtime_->apply(spec).ok());
+  auto follow = runtime_->follow_logs(spec.workspace_id, 64 * 1024);
+  ASSERT_TRUE(follow) << follow.status().to_string();
+  // What the output held when following began, then what the container writes afterwards.
+  auto collect = [&](const std::string& until) {
+    std::string got;
+    for (int i = 0; i < 50 && got.find(until) == std::string::npos; ++i) {
+      auto chunk = follow->next(std::chrono::milliseconds(100));
+      if (!chunk) break;
+      got += *chunk;
+    }
+    return got;
+  };
+  EXPECT_EQ(collect("\n"), "log of " + workspace_object_name(spec) + "\n");
+  EXPECT_EQ(follow->next(std::chrono::milliseconds(200)), std::optional<std::string>("")) << "nothing new yet";
+  auto r = client_->create("/_test/log?path=" + pod_path(), json::object{{"text", "epoch 1 done\nepoch 2"}});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(collect("epoch 2"), "epoch 1 done\nepoch 2") << "new output arrives as it is written";
+  // Stop: the Pod goes, the stream ends, next() says so.
+  ASSERT_TRUE(runtime_->stop(spec.workspace_id).ok());
+  std::optional<std::string> last = "";
+  for (int i = 0; i < 50 && last; ++i) last = follow->next(std::chrono::milliseconds(100));
+  EXPECT_FALSE(last) << "the stream must end when the Pod is deleted";
+  follow->close();
+}
+
+TEST_F(KubernetesRuntimeTest, ClosingAFollowEndsItAtOnce) {
+  LaunchSpec spec = testing::jupyter_spec();
+  ASSERT_TRUE(runtime_->apply(spec).ok());
+  auto started = std::chrono::steady_clock::now();
+  {
+    auto follow = runtime_->follow_logs(spec.workspace_id, 1000);
+    ASSERT_TRUE(follow) << follow.status().to_string();
+    auto first = follow->next(std::chrono::seconds(5));
+    ASSERT_TRUE(first);
+    EXPECT_NE(first->find("log of"), std::string::npos);
+    started = std::chrono::steady_clock::now();
+    follow->close();  // the Pod still runs; the server would keep the stream open for 30 s
+  }  // the last copy joins the streaming thread
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
 }
 
 }  // namespace

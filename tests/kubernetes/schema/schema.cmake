@@ -22,3 +22,9 @@ if(TARGET kubernetes_test)
   target_compile_definitions(kubernetes_test PRIVATE
     K4DS_NODE="${K4DS_NODE}" K4DS_SCHEMA_VALIDATOR="${K4DS_SCHEMA_WORK}/validate.mjs")
 endif()
+
+# k4ds_up_test.cc runs the real binary (`k4ds up` with a Kubernetes runtime against the fake API
+# server), and includes the end-to-end helpers of tests/server and tests/support.
+if(TARGET kubernetes_test)
+  add_dependencies(kubernetes_test k4ds)
+endif()

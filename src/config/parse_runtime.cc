@@ -1,0 +1,410 @@
+// `runtime:` → RuntimeConfig, collecting every problem with its path (see parse_runtime.h).
+#include "config/parse_runtime.h"
+
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "model/validation.h"
+
+namespace k4ds::config {
+namespace {
+
+using kubernetes::KubernetesOptions;
+using kubernetes::NamespaceMode;
+using kubernetes::NodePool;
+using kubernetes::RegistryCredential;
+using kubernetes::Toleration;
+using kubernetes::UpstreamMode;
+
+bool readable(const std::string& file) { return !file.empty() && ::access(file.c_str(), R_OK) == 0; }
+
+std::optional<std::string> read_file(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A label key ("[prefix/]name") or value: what the API server accepts, checked here so the
+// mistake is found before the first launch.
+bool label_part_ok(std::string_view s, bool may_be_empty) {
+  if (s.empty()) return may_be_empty;
+  if (s.size() > 63) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  if (!alnum(s.front()) || !alnum(s.back())) return false;
+  for (char c : s) {
+    if (!alnum(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+bool label_key_ok(std::string_view key) {
+  auto slash = key.find('/');
+  if (slash == std::string_view::npos) return label_part_ok(key, false);
+  std::string_view prefix = key.substr(0, slash);
+  return !prefix.empty() && prefix.size() <= 253 &&
+         prefix.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-.") == std::string_view::npos &&
+         label_part_ok(key.substr(slash + 1), false);
+}
+
+class RuntimeLoader {
+ public:
+  RuntimeLoader(YamlReader& r, RuntimeConfig& out, std::vector<std::pair<std::string, std::string>>& sizes)
+      : r_(r), out_(out), k_(out.kubernetes), sizes_(sizes) {}
+
+  void load(const YAML::Node& node, const std::string& path) {
+    std::vector<std::pair<std::string, std::string>> kubernetes_only;  // key, path
+    bool is_map = r_.for_each_key(node, path,
+                                  {"kind", "kubeconfig", "context", "in_cluster", "namespace_mode", "namespace", "namespace_prefix",
+    "storage_class", "volume_size", "nfs", "registries", "node_pools", "gateway_pod_labels",
+    "gateway_namespace", "default_uid", "default_gid", "upstream"},
+                                  [&](std::string_view key, const YAML::Node& v, const std::string& p) {
+                                    if (key == "kind") {
+                                      load_kind(v, p);
+                                    } else {
+                                      kubernetes_only.emplace_back(std::string(key), p);
+                                      load_key(key, v, p);
+                                    }
+                                  });
+    if (!is_map) return;
+    if (!node["kind"]) {
+      r_.report(child_path(path, "kind"), "is missing; use kind: local (processes on this machine) or kind: kubernetes");
+      return;
+    }
+    if (out_.kind == RuntimeKind::local) {
+      for (const auto& [key, p] : kubernetes_only)
+        r_.report(p, fmt::format("applies only to kind: kubernetes; remove {} or set kind: kubernetes", key));
+      return;
+    }
+    if (out_.in_cluster && (node["kubeconfig"] || node["context"]))
+      r_.report(child_path(path, "in_cluster"),
+                "in_cluster: true uses the service account of the Pod k4ds runs in; remove kubeconfig and context, "
+                "or set in_cluster: false");
+    if (k_.namespace_mode == NamespaceMode::per_user && node["namespace"])
+      r_.report(child_path(path, "namespace"),
+                "applies only to namespace_mode: shared; with per_user every user gets "
+                "<namespace_prefix><user> (set namespace_prefix instead)");
+    if (k_.namespace_mode == NamespaceMode::shared && node["namespace_prefix"])
+      r_.report(child_path(path, "namespace_prefix"),
+                "applies only to namespace_mode: per_user; with shared, set namespace");
+  }
+
+ private:
+  void load_kind(const YAML::Node& v, const std::string& p) {
+    auto s = r_.string(v, p);
+    if (!s) return;
+    if (*s == "local") out_.kind = RuntimeKind::local;
+    else if (*s == "kubernetes") out_.kind = RuntimeKind::kubernetes;
+    else r_.report(p, fmt::format("\"{}\" is not a runtime; use local or kubernetes", *s));
+  }
+
+  void load_key(std::string_view key, const YAML::Node& v, const std::string& p) {
+    if (key == "kubeconfig") {
+      if (auto s = r_.string(v, p)) {
+        if (!readable(*s))
+          r_.report(p, fmt::format("\"{}\" is not a readable file; give the path of a kubeconfig (kubectl's config "
+                                   "file), or remove the key to use $KUBECONFIG or ~/.kube/config", *s));
+        out_.kubeconfig = *s;
+      }
+    } else if (key == "context") {
+      if (auto s = r_.string(v, p)) {
+        if (s->empty()) r_.report(p, "is empty; name a context of the kubeconfig, or remove the key to use its current-context");
+        out_.context = *s;
+      }
+    } else if (key == "in_cluster") {
+      if (auto b = r_.boolean(v, p)) out_.in_cluster = *b;
+    } else if (key == "namespace_mode") {
+      if (auto s = r_.string(v, p)) {
+        if (*s == "per_user") k_.namespace_mode = NamespaceMode::per_user;
+        else if (*s == "shared") k_.namespace_mode = NamespaceMode::shared;
+        else r_.report(p, fmt::format("\"{}\" is not a namespace mode; use per_user or shared", *s));
+      }
+    } else if (key == "namespace") {
+      if (auto s = r_.string(v, p); s && r_.check(check_kubernetes_label_name("namespace", *s), p))
+        k_.shared_namespace = *s;
+    } else if (key == "namespace_prefix") {
+      if (auto s = r_.string(v, p)) {
+        // The user name (at most 32 characters) follows; the whole must stay a namespace name.
+        bool ok = !s->empty() && s->size() <= 30 && s->front() >= 'a' && s->front() <= 'z' &&
+                  s->find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+        if (ok) k_.namespace_prefix = *s;
+        else r_.report(p, fmt::format("\"{}\" cannot start a namespace name; use at most 30 characters a-z, 0-9 and "
+                                      "\"-\", starting with a letter, such as k4ds-", *s));
+      }
+    } else if (key == "storage_class") {
+      if (auto s = r_.string(v, p)) {
+        if (s->find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-.") != std::string::npos || s->size() > 253)
+          r_.report(p, fmt::format("\"{}\" is not a storage class name; use the name kubectl get storageclass "
+                                   "shows, or \"\" for the cluster's default", *s));
+        else
+          k_.storage_class = *s;
+      }
+    } else if (key == "volume_size") {
+      if (auto s = r_.string(v, p)) {
+        auto bytes = parse_memory(*s);
+        if (r_.check(bytes.status(), p)) {
+          if (*bytes <= 0) r_.report(p, "must be more than 0, such as 10Gi");
+          else k_.volume_size_bytes = *bytes;
+        }
+      }
+    } else if (key == "nfs") {
+      load_nfs(v, p);
+    } else if (key == "registries") {
+      k_.registries.clear();
+      r_.for_each_item(v, p, [&](const YAML::Node& n, const std::string& ip) { load_registry(n, ip); });
+    } else if (key == "node_pools") {
+      load_node_pools(v, p);
+    } else if (key == "gateway_pod_labels") {
+      if (auto m = labels(v, p)) {
+        if (m->empty()) r_.report(p, "is empty; give the labels of k4ds's own Pods, such as {app.kubernetes.io/name: k4ds}");
+        else k_.gateway_pod_labels = std::move(*m);
+      }
+    } else if (key == "gateway_namespace") {
+      if (auto s = r_.string(v, p)) {
+        if (s->empty() || r_.check(check_kubernetes_label_name("gateway_namespace", *s), p)) k_.gateway_namespace = *s;
+      }
+    } else if (key == "default_uid" || key == "default_gid") {
+      if (auto n = r_.integer(v, p, 0, 2147483647, "the POSIX id workspaces run as when the directory has none")) {
+        (key == "default_uid" ? k_.default_uid : k_.default_gid) = *n;
+        if (key == "default_uid" && *n == 0)
+          r_.report(p, "workspaces never run as root (uid 0); use an ordinary uid such as 1000");
+      }
+    } else if (key == "upstream") {
+      if (auto s = r_.string(v, p)) {
+        if (*s == "service") k_.upstream = UpstreamMode::service;
+        else if (*s == "pod_ip") k_.upstream = UpstreamMode::pod_ip;
+        else r_.report(p, fmt::format("\"{}\" is not an upstream; use service (through the cluster's DNS, k4ds "
+                                      "inside the cluster) or pod_ip (the Pod's address)", *s));
+      }
+    }
+  }
+
+  // A mapping of Kubernetes labels (key: value), each checked as the API server would.
+  std::optional<std::map<std::string, std::string>> labels(const YAML::Node& n, const std::string& path) {
+    if (!n.IsMap()) {
+      r_.report(path, "must be a mapping of label: value, such as {app.kubernetes.io/name: k4ds}");
+      return std::nullopt;
+    }
+    std::map<std::string, std::string> out;
+    bool ok = true;
+    for (const auto& entry : n) {
+      std::string lk = entry.first.Scalar();
+      std::string p = child_path(path, lk);
+      auto lv = r_.string(entry.second, p);
+      if (!lv) {
+        ok = false;
+      } else if (!label_key_ok(lk) || !label_part_ok(*lv, true)) {
+        r_.report(p, fmt::format("\"{}: {}\" is not a Kubernetes label; keys ([prefix/]name) and values use letters, "
+                                 "digits, \"-\", \"_\" and \".\" (at most 63)", lk, *lv));
+        ok = false;
+      } else {
+        out[lk] = *lv;
+      }
+    }
+    return ok ? std::optional(std::move(out)) : std::nullopt;
+  }
+
+  void load_nfs(const YAML::Node& n, const std::string& path) {
+    r_.for_each_key(n, path, {"server", "export"}, [&](std::string_view key, const YAML::Node& v, const std::string& p) {
+      auto s = r_.string(v, p);
+      if (!s) return;
+      if (key == "server") {
+        if (s->empty()) r_.report(p, "is empty; give the NFS server's host name or address");
+        k_.nfs_server = *s;
+      } else {
+        if (s->empty() || s->front() != '/') r_.report(p, fmt::format("\"{}\" must be an absolute path on the NFS server, such as /exports/k4ds", *s));
+        k_.nfs_export = *s;
+      }
+    });
+    if (n.IsMap() && (!n["server"] || !n["export"]))
+      r_.report(path, "needs both server and export (volumes are created at <export>/<volume id>)");
+  }
+
+  void load_registry(const YAML::Node& n, const std::string& path) {
+    RegistryCredential reg;
+    bool complete = true;
+    r_.for_each_key(n, path, {"server", "username", "password_file", "json_key_file"},
+                    [&](std::string_view key, const YAML::Node& v, const std::string& p) {
+                      auto s = r_.string(v, p);
+                      if (!s) {
+                        complete = false;
+                        return;
+                      }
+                      if (key == "server") {
+                        reg.server = *s;
+                        if (s->empty()) r_.report(p, "is empty; give the registry's host, such as registry.example.com");
+                      } else if (key == "username") {
+                        reg.username = *s;
+                      } else {
+                        complete &= read_secret(*s, p, key == "json_key_file", key == "json_key_file" ? reg.json_key : reg.password);
+                      }
+                    });
+    if (!n.IsMap()) return;
+    if (!n["server"]) {
+      r_.report(child_path(path, "server"), "is missing; give the registry's host, such as registry.example.com");
+      complete = false;
+    }
+    const bool password = static_cast<bool>(n["password_file"]), key = static_cast<bool>(n["json_key_file"]);
+    if (password == key) {
+      r_.report(path, "needs either username and password_file, or json_key_file (a Google Cloud service-account key "
+                      "for GCR / Artifact Registry)");
+      complete = false;
+    } else if (password && !n["username"]) {
+      r_.report(child_path(path, "username"), "is missing; password_file needs the user name it belongs to");
+      complete = false;
+    } else if (key && n["username"]) {
+      r_.report(child_path(path, "username"), "is not used with json_key_file (the user is always _json_key); remove it");
+      complete = false;
+    }
+    if (complete) k_.registries.push_back(std::move(reg));
+  }
+
+  // Reads a secret file; its content never appears in a problem.
+  bool read_secret(const std::string& file, const std::string& path, bool json_key, std::string& into) {
+    auto text = readable(file) ? read_file(file) : std::nullopt;
+    if (!text) {
+      r_.report(path, fmt::format("\"{}\" is not a readable file; give the file that holds the {}", file,
+                                  json_key ? "service-account JSON key" : "registry password"));
+      return false;
+    }
+    if (json_key) {
+      boost::system::error_code ec;
+      auto v = boost::json::parse(*text, ec);
+      if (ec || !v.is_object() || !v.as_object().contains("private_key")) {
+        r_.report(path, fmt::format("\"{}\" is not a Google Cloud service-account key (JSON with a private_key); "
+                                    "download one with gcloud iam service-accounts keys create", file));
+        return false;
+      }
+    } else {
+      while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
+      if (text->empty()) {
+        r_.report(path, fmt::format("\"{}\" is empty; write the registry password into it", file));
+        return false;
+      }
+    }
+    into = std::move(*text);
+    return true;
+  }
+
+  void load_node_pools(const YAML::Node& n, const std::string& path) {
+    k_.node_pools.clear();
+    if (!n.IsMap()) {
+      r_.report(path, "must be a mapping of size name: {node_selector, tolerations}");
+      return;
+    }
+    for (const auto& entry : n) {
+      std::string size = entry.first.Scalar();
+      std::string p = child_path(path, size);
+      NodePool pool;
+      r_.for_each_key(entry.second, p, {"node_selector", "tolerations"},
+                      [&](std::string_view key, const YAML::Node& v, const std::string& kp) {
+                        if (key == "node_selector") {
+                          if (auto m = labels(v, kp)) pool.node_selector = std::move(*m);
+                        } else {
+                          r_.for_each_item(v, kp, [&](const YAML::Node& t, const std::string& tp) {
+                            if (auto tol = load_toleration(t, tp)) pool.tolerations.push_back(std::move(*tol));
+                          });
+                        }
+                      });
+      sizes_.emplace_back(p, size);
+      k_.node_pools[size] = std::move(pool);
+    }
+  }
+
+  std::optional<Toleration> load_toleration(const YAML::Node& n, const std::string& path) {
+    Toleration t;
+    bool ok = true;
+    r_.for_each_key(n, path, {"key", "operator", "value", "effect"},
+                    [&](std::string_view key, const YAML::Node& v, const std::string& p) {
+                      auto s = r_.string(v, p);
+                      if (!s) {
+                        ok = false;
+                      } else if (key == "key") {
+                        t.key = *s;
+                      } else if (key == "operator") {
+                        if (*s != "Exists" && *s != "Equal") {
+                          r_.report(p, fmt::format("\"{}\" is not an operator; use Exists or Equal", *s));
+                          ok = false;
+                        }
+                        t.op = *s;
+                      } else if (key == "value") {
+                        t.value = *s;
+                      } else if (key == "effect") {
+                        if (!s->empty() && *s != "NoSchedule" && *s != "PreferNoSchedule" && *s != "NoExecute") {
+                          r_.report(p, fmt::format("\"{}\" is not an effect; use NoSchedule, PreferNoSchedule or "
+                                                   "NoExecute (or leave it out for all)", *s));
+                          ok = false;
+                        }
+                        t.effect = *s;
+                      }
+                    });
+    if (!n.IsMap()) return std::nullopt;
+    if (t.op == "Equal" && (t.key.empty() || !n["value"])) {
+      r_.report(path, "operator Equal needs a key and a value (the node taint's key=value)");
+      ok = false;
+    }
+    if (t.op == "Exists" && n["value"]) {
+      r_.report(child_path(path, "value"), "is not used with operator Exists; remove it or use operator: Equal");
+      ok = false;
+    }
+    return ok ? std::optional<Toleration>(std::move(t)) : std::nullopt;
+  }
+
+  YamlReader& r_;
+  RuntimeConfig& out_;
+  KubernetesOptions& k_;
+  std::vector<std::pair<std::string, std::string>>& sizes_;
+};
+
+}  // namespace
+
+void load_runtime(YamlReader& r, const YAML::Node& node, const std::string& path, RuntimeConfig& out,
+                  std::vector<std::pair<std::string, std::string>>& size_references) {
+  out = RuntimeConfig{};
+  RuntimeLoader(r, out, size_references).load(node, path);
+}
+
+std::vector<ConfigProblem> check_catalog_for_runtime(const Config& config) {
+  std::vector<ConfigProblem> problems;
+  if (config.runtime.kind != RuntimeKind::kubernetes) return problems;
+  const auto& envs = config.catalog.environments;
+  for (std::size_t i = 0; i < envs.size(); ++i) {
+    const std::string path = index_path("environments", i);
+    if (envs[i].image.empty()) {
+      problems.push_back({child_path(path, "image"),
+                          fmt::format("environment \"{}\" has no image; on Kubernetes every environment runs a "
+                                      "container image: set image (such as quay.io/jupyter/scipy-notebook:2024-04-01){}",
+                                      envs[i].name,
+                                      envs[i].command.empty() ? ""
+                                                              : " — a command alone runs only on this machine (the "
+                                                                "built-in environments are such); define environments "
+                                                                "with an image and a port")});
+    }
+    if (envs[i].port == 0) {
+      problems.push_back({child_path(path, "port"),
+                          fmt::format("environment \"{}\" has port 0 (a Unix socket on this machine), which a cluster "
+                                      "cannot use; set port to the TCP port its image listens on (such as 8888)",
+                                      envs[i].name)});
+    }
+  }
+  return problems;
+}
+
+Status check_kubernetes_label_name(std::string_view what, std::string_view name) {
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  bool ok = !name.empty() && name.size() <= 63 && alnum(name.front()) && alnum(name.back()) &&
+            name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos;
+  if (ok) return ok_status();
+  return invalid_argument(fmt::format("{} \"{}\" is not a Kubernetes name; use at most 63 characters a-z, 0-9 and "
+                                      "\"-\", starting and ending with a letter or digit",
+                                      what, name));
+}
+
+}  // namespace k4ds::config
