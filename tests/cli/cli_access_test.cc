@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "support/process.h"
@@ -166,6 +167,34 @@ TEST_F(CliAccess, QuotasAreSetShownAndRefuseALaunchWithTheReason) {
   EXPECT_EQ(r.exit_code, 0) << r;
   r = k4ds("admin", {"admin", "quota", "rm", "default"});
   EXPECT_EQ(r.exit_code, 5) << r;
+}
+
+TEST_F(CliAccess, QuotasFromTheConfigFileAreSeededAndAnAdminsChangeIsKept) {
+  const fs::path config = dir_ / "k4ds.yaml";
+  std::ofstream(config) << "quotas:\n  default: {workspaces: 1, memory: 16Gi}\n  group:gpu: {gpus: 2}\n";
+  auto restart = [&] {
+    server_.reset();
+    server_ = std::make_unique<Server>(dir_, "quotas.log", std::vector<std::string>{"-c", config.string()});
+    ASSERT_FALSE(server_->url().empty()) << server_->startup_output();
+    login("admin", kAdminPassword);
+  };
+  Outcome r = k4ds("admin", {"admin", "group", "add", "gpu"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  ASSERT_NO_FATAL_FAILURE(restart());
+  r = k4ds("admin", {"admin", "quota", "ls"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("config file"), std::string::npos) << r;
+  EXPECT_NE(r.out.find("16Gi"), std::string::npos) << r;
+  EXPECT_NE(r.out.find("group:gpu"), std::string::npos) << r;
+
+  // An admin's change through the API outlives a restart with the same file.
+  r = k4ds("admin", {"admin", "quota", "set", "default", "--workspaces", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  ASSERT_NO_FATAL_FAILURE(restart());
+  r = k4ds("admin", {"admin", "quota", "ls", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("\"workspaces\": 4"), std::string::npos) << r;
+  EXPECT_NE(r.out.find("\"updated_by\": \"admin\""), std::string::npos) << r;
 }
 
 }  // namespace
