@@ -25,6 +25,7 @@
 #include "auth/authenticator.h"
 #include "common/result.h"
 #include "common/services.h"
+#include "kubernetes/options.h"
 #include "model/catalog.h"
 #include "model/model.h"
 #include "store/store.h"
@@ -65,6 +66,9 @@ struct ApiOptions {
   // What the runtime's machines offer (Runtime::capacity); unset or nullopt = unknown, and then
   // launches are not checked against it.
   std::function<std::optional<Capacity>()> capacity;
+  // The configured Kubernetes runtime's settings, so a dry run shows exactly what it would
+  // create; nullopt (another runtime) = its defaults, and the dry run says so.
+  std::optional<kubernetes::KubernetesOptions> kubernetes;
 };
 
 class Api {

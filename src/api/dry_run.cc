@@ -7,7 +7,8 @@ namespace json = boost::json;
 
 Result<json::object> launch_preview(json::object workspace_json, const Workspace& workspace,
                                     const Environment& environment, const Size& size,
-                                    const User* user) {
+                                    const User* user,
+                                    const kubernetes::KubernetesOptions* configured) {
   LaunchSpec spec{.workspace_id = workspace.id,
                   .owner = workspace.owner,
                   .name = workspace.name,
@@ -16,8 +17,8 @@ Result<json::object> launch_preview(json::object workspace_json, const Workspace
                   .size = size};
   kubernetes::PosixIds ids;
   if (user) ids = {.uid = user->uid_number, .gid = user->gid_number};
-  kubernetes::KubernetesOptions options;  // the runtime's defaults: nothing configures it yet
-  auto rendered = kubernetes::render_workspace(spec, options, ids);
+  const kubernetes::KubernetesOptions defaults;
+  auto rendered = kubernetes::render_workspace(spec, configured ? *configured : defaults, ids);
   if (!rendered) {
     return Status(rendered.status().code(),
                   "dry run: " + rendered.status().message());
@@ -30,11 +31,15 @@ Result<json::object> launch_preview(json::object workspace_json, const Workspace
       {"runtime", "kubernetes"},
       {"objects", std::move(objects)},
       {"note",
-       "Nothing was created. These are the objects the Kubernetes runtime creates for this "
-       "launch, with its default settings (a namespace per user, the cluster's default storage "
-       "class, no registry credentials); this server runs workspaces with its own runtime. The "
-       "Service and NetworkPolicy get an owner reference to the Pod once it exists. The workspace "
-       "id (and a new home volume's id) are drawn at launch, so names containing them differ."}};
+       std::string("Nothing was created. These are the objects the Kubernetes runtime creates for this "
+                   "launch, ") +
+           (configured ? "with this server's settings. "
+                       : "with its default settings (a namespace per user, the cluster's default storage "
+                         "class, no registry credentials); this server runs workspaces with its own "
+                         "runtime. ") +
+           "The Service and NetworkPolicy get an owner reference to the Pod once it exists. The "
+           "workspace id (and a new home volume's id) are drawn at launch, so names containing "
+           "them differ."}};
 }
 
 }  // namespace k4ds::api

@@ -239,7 +239,8 @@ Reply handle_create_workspace(ApiCore& core, ApiCall& call) {
     if (*dry_run) {
       Result<User> user = tx.get_user(owner);
       auto p = launch_preview(core.workspace_object(ws, call.context.secure), ws, *environment,
-                              *catalog->find_size(size_name), user ? &*user : nullptr);
+                              *catalog->find_size(size_name), user ? &*user : nullptr,
+                              core.options.kubernetes ? &*core.options.kubernetes : nullptr);
       if (!p) return p.status();
       preview = std::move(p).value();
       return failed_precondition("dry run");  // rolls back the home volume, if it was new

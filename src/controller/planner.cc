@@ -153,8 +153,9 @@ Plan plan_workspace(const PlanInput& in) {
     }
     std::string reason = describe_exit(*o);
     if (!o->out_of_memory && !o->last_output.empty()) reason += "; last output: " + o->last_output.back();
-    // Out of memory would happen again: the user has to see it, so no automatic restart.
-    const int limit = in.environment ? in.environment->restarts : 0;
+    // Out of memory would happen again, and a permanent failure (an image that does not exist)
+    // cannot be fixed by starting again: the user has to see it, so no automatic restart.
+    const int limit = in.environment && !o->permanent ? in.environment->restarts : 0;
     if (!o->out_of_memory && in.restarts_done < limit) {
       const std::string count = std::to_string(in.restarts_done + 1) + " of " + std::to_string(limit);
       Plan plan = with_status(RuntimeAction::stop, ws,

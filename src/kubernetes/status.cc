@@ -226,6 +226,7 @@ ObservedWorkspace observe_pod(const json::object& pod_object, const std::vector<
     std::string permanent = permanent_pull_failure(why + (reason == "InvalidImageName" ? " invalidimagename" : ""));
     if (!permanent.empty()) {
       o.state = RunState::exited;  // retrying cannot help: the controller reports it as failed
+      o.permanent = true;
       o.progress = permanent;
     } else {
       o.progress = "cannot download the environment image yet; retrying";
@@ -234,6 +235,7 @@ ObservedWorkspace observe_pod(const json::object& pod_object, const std::vector<
   }
   if (reason == "CreateContainerConfigError" || reason == "CreateContainerError") {
     o.state = RunState::exited;
+    o.permanent = true;
     o.progress = "Kubernetes cannot start the environment: " + (message.empty() ? reason : message) +
                  " — ask your admin";
     return o;

@@ -65,6 +65,9 @@ struct ObservedWorkspace {
   int exit_code = -1;  // exited normally with this code; -1 = not known / killed by a signal
   int signal = 0;      // killed by this signal; 0 = none
   bool out_of_memory = false;
+  // It ended for a reason starting again cannot fix (an image that does not exist, a
+  // configuration the runtime refuses): no automatic restart; `progress` says why.
+  bool permanent = false;
   int64_t memory_limit_bytes = 0;  // 0 = not enforced
   std::string upstream;            // "unix:/path" or "127.0.0.1:port"
   std::string health_path;

@@ -246,7 +246,10 @@ int serve(const Config& config, ServeMode mode) {
                                          .session_ttl = config.session_ttl,
                                          .logs = std::make_shared<RuntimeLogSource>(runtime),
                                          .runtime_warnings = runtime.warnings(),
-                                         .capacity = [&runtime] { return runtime.capacity(); }},
+                                         .capacity = [&runtime] { return runtime.capacity(); },
+                                         .kubernetes = config.runtime.kind == RuntimeKind::kubernetes
+                                                           ? std::optional(config.runtime.kubernetes)
+                                                           : std::nullopt},
                               auth);
   login_flow = std::make_unique<LoginFlow>(
       *auth, gateway.gate(),

@@ -50,6 +50,32 @@ TEST_F(ApiDryRunTest, ShowsTheObjectsAndStoresNothing) {
   EXPECT_EQ(str(body_of(launched), "name"), "jupyter-python");
 }
 
+TEST_F(ApiDryRunTest, AServerOnKubernetesShowsItsOwnSettings) {
+  kubernetes::KubernetesOptions options;
+  options.namespace_mode = kubernetes::NamespaceMode::shared;
+  options.shared_namespace = "data-science";
+  options.storage_class = "fast-ssd";
+  auto catalog = std::make_shared<Catalog>(*test_catalog());
+  catalog->environments[0].image = "quay.io/jupyter/scipy-notebook:2024-04-01";
+  catalog->environments[0].port = 8888;
+  api_ = std::make_unique<Api>(*store_, services_, catalog,
+                               ApiOptions{.domain = "localhost", .password_cost = PasswordCost::minimum(),
+                                          .kubernetes = options});
+  HttpResponse r = send(http::verb::post, "/api/v1/workspaces?dry_run=true", as("alice"),
+                        R"({"environment":"jupyter-python"})");
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  json::value body = body_of(r);
+  EXPECT_NE(str(body, "note").find("with this server's settings"), std::string::npos) << str(body, "note");
+  std::vector<std::string> kinds;
+  for (const auto& o : body.at("objects").as_array()) {
+    kinds.push_back(str(o, "kind"));
+    EXPECT_EQ(str(o.at("metadata"), "namespace"), "data-science") << json::serialize(o);
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"PersistentVolumeClaim", "Pod", "Service", "NetworkPolicy"}))
+      << "one shared namespace: none is created per user";
+  EXPECT_EQ(str(body.at("objects").as_array()[0].at("spec"), "storageClassName"), "fast-ssd");
+}
+
 TEST_F(ApiDryRunTest, SameChecksAsALaunch) {
   HttpResponse unknown = send(http::verb::post, "/api/v1/workspaces?dry_run=true", as("alice"),
                               R"({"environment":"matlab"})");

@@ -175,6 +175,16 @@ TEST(PlanWorkspaceTest, CrashesAreRestartedAFewTimesButNeverOutOfMemory) {
   EXPECT_EQ(no_retry.status->phase, Phase::failed);
   EXPECT_EQ(no_retry.status->reason, "out of memory (limit 1 GiB)");
 
+  ObservedWorkspace no_image = observed(RunState::exited);
+  no_image.permanent = true;
+  no_image.progress = "environment image not found — ask your admin";
+  Plan permanent = plan_workspace(PlanInput{.workspace = &ws, .observed = &no_image, .environment = &twice,
+                                            .size = &kSmall, .now_ms = kNow});
+  EXPECT_FALSE(permanent.restart) << "starting again cannot make a missing image appear";
+  ASSERT_TRUE(permanent.status.has_value());
+  EXPECT_EQ(permanent.status->phase, Phase::failed);
+  EXPECT_EQ(permanent.status->reason, "environment image not found — ask your admin");
+
   const Environment never{.name = "jupyter-python", .health_path = "/api", .restarts = 0};
   Plan off = plan_workspace(PlanInput{.workspace = &ws, .observed = &crashed, .environment = &never,
                                       .size = &kSmall, .now_ms = kNow});

@@ -78,7 +78,7 @@ class KubernetesEndToEnd : public FakeApiServer {
                                           "current-context: fake\n";
     std::ofstream(dir_ / "k4ds.yaml") << "environments:\n"
                                          "  - {name: web, image: 'registry.example.org/web:1', port: "
-                                      << workspace_.port() << ", health_path: /, restarts: 0}\n"
+                                      << workspace_.port() << ", health_path: /}\n"
                                       << "  - {name: notebook, command: [/usr/bin/true], port: 0}\n"
                                       << "users:\n  - {name: alice, password: '" << kAlicePassword << "'}\n"
                                       << "runtime:\n  kind: kubernetes\n  kubeconfig: " << (dir_ / "kubeconfig").string()
