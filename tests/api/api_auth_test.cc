@@ -14,7 +14,7 @@ std::string concrete(std::string_view pattern) {
   std::string out(pattern);
   for (auto [param, value] : {std::pair{"{owner}", "alice"}, {"{name}", "analysis"},
                               {"{user}", "alice"}, {"{group}", "team"}, {"{id}", "tok_abc"},
-                              {"{with}", "user:bob"}, {"{rule}", "r1"}}) {
+                              {"{with}", "user:bob"}, {"{rule}", "r1"}, {"{subject}", "group:team"}}) {
     for (auto pos = out.find(param); pos != std::string::npos; pos = out.find(param)) {
       out.replace(pos, std::string_view(param).size(), value);
     }
