@@ -72,7 +72,7 @@ struct Gateway::Impl {
   std::mutex refresh_mutex;  // one refresh at a time
   int64_t seen_revision = 0;
   mutable std::mutex live_mutex;
-  std::list<std::shared_ptr<LiveConnection>> live;
+  std::list<std::shared_ptr<LiveConnection>> live;  // erased by iterator: O(1) per request
   std::shared_ptr<spdlog::logger> log = component_logger("gateway");
 
   template <class F>
@@ -256,7 +256,7 @@ std::size_t Gateway::live_connections() const {
 
 awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& buffer, HeaderParser& header,
                                const HostClass& host, const RequestContext& context,
-                               UpstreamConnection& connection) {
+                               UpstreamConnection& connection, Deadline& deadline) {
   Impl& d = *impl_;
   auto& head = header.get();
   const unsigned version = head.version();
@@ -339,7 +339,9 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
   }
 
   // Sanitize: hop-by-hop, identity headers and k4ds's own credentials never reach a workspace.
-  RequestParser request{std::move(header)};
+  // Optional only so that a WebSocket tunnel can free it (and its header fields) while it lasts.
+  std::optional<RequestParser> request_holder{std::in_place, std::move(header)};
+  RequestParser& request = *request_holder;
   request.body_limit(boost::none);  // streamed: uploads of any size
   auto& req = request.get();
   const bool upgrade = is_upgrade_request(req);
@@ -351,12 +353,15 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
   strip_identity_headers(req);
   strip_k4ds_cookies(req, {kPortalCookie, kWorkspaceCookie});
   if (credential.kind == Credential::Kind::token) req.erase(http::field::authorization);
-  boost::system::error_code peer_ec;
-  auto peer = client.socket().remote_endpoint(peer_ec);
+  if (!connection.client_trusted) {  // once per client connection
+    boost::system::error_code peer_ec;
+    auto peer = client.socket().remote_endpoint(peer_ec);
+    connection.client_trusted = !peer_ec && d.trusted.contains(peer.address());
+  }
   set_forwarded_headers(req, {.client_addr = context.client_address,
                               .proto = context.secure ? "https" : "http",
                               .host = std::string(head[http::field::host]),
-                              .trusted_peer = !peer_ec && d.trusted.contains(peer.address())});
+                              .trusted_peer = *connection.client_trusted});
   set_identity_headers(req, verdict.user, verdict.groups, d.options.remote_user_headers);
   req.version(11);
 
@@ -373,19 +378,20 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
   live->route = *route;
   live->executor = executor;
   live->client = &client;
+  std::list<std::shared_ptr<LiveConnection>>::iterator live_entry;
   {
     std::lock_guard lock(d.live_mutex);
-    d.live.push_back(live);
+    live_entry = d.live.insert(d.live.end(), live);
   }
   struct Unregister {
     Impl& d;
-    std::shared_ptr<LiveConnection> live;
+    std::list<std::shared_ptr<LiveConnection>>::iterator entry;
     ~Unregister() {
-      live->alive = false;
+      (*entry)->alive = false;
       std::lock_guard lock(d.live_mutex);
-      d.live.remove(live);
+      d.live.erase(entry);
     }
-  } unregister{d, live};
+  } unregister{d, live_entry};
 
   const Upstream upstream = *route->upstream;
   auto not_answering = [&](boost::system::error_code ec) {
@@ -398,7 +404,10 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
   };
   auto connect = [&]() -> awaitable<boost::system::error_code> {
     boost::system::error_code ec;
-    connection = co_await connect_upstream(upstream, d.options.timeouts.connect, ec);
+    UpstreamConnection fresh = co_await connect_upstream(upstream, d.options.timeouts.connect, ec);
+    connection.key = std::move(fresh.key);
+    connection.stream = std::move(fresh.stream);
+    connection.buffer.clear();
     co_return ec;
   };
   const bool reused = connection.usable() && connection.key == format_upstream(upstream);
@@ -412,7 +421,7 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
     strip_hop_by_hop(response, {.keep_upgrade = response.result() == http::status::switching_protocols});
   };
   RelayResult result = co_await relay_exchange(client, buffer, request, keep_alive_wanted, connection,
-                                               d.options.timeouts, strip_response);
+                                               d.options.timeouts, strip_response, deadline);
   if (result.error && !result.response_started && reused && bodyless) {
     // The kept-alive upstream connection was closed under us; once more on a fresh one.
     if (auto ec = co_await connect()) {
@@ -420,7 +429,13 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
     co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
     }
     result = co_await relay_exchange(client, buffer, request, keep_alive_wanted, connection,
-                                     d.options.timeouts, strip_response);
+                                     d.options.timeouts, strip_response, deadline);
+  }
+  if (result.upgraded) {
+    request_holder.reset();
+    co_await tunnel(client, buffer, connection, d.options.timeouts.tunnel_idle);
+    connection.stream.reset();
+    co_return false;
   }
   if (!result.upstream_reusable) connection.stream.reset();
   if (result.error && !result.response_started) {

@@ -14,7 +14,8 @@
 //
 // Usage (the listener calls serve() for hosts classified as workspaces):
 //   Gateway gateway(store, auth, services, options);
-//   bool keep_alive = co_await gateway.serve(stream, buffer, header_parser, host, context);
+//   bool keep_alive = co_await gateway.serve(stream, buffer, header_parser, host, context,
+//                                            upstream_connection, deadline);
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -56,10 +57,12 @@ class Gateway {
 
   // Serves one request whose header has been read. Returns whether the client connection may
   // carry another request. `upstream` is the client connection's kept-alive upstream connection
-  // (reused when the next request goes to the same workspace).
+  // (reused when the next request goes to the same workspace). `deadline` is the client
+  // connection's: each relay phase sets it; firing cancels the client and upstream sockets.
   boost::asio::awaitable<bool> serve(boost::beast::tcp_stream& client, boost::beast::flat_buffer& buffer,
                                      HeaderParser& header, const HostClass& host,
-                                     const RequestContext& context, UpstreamConnection& upstream);
+                                     const RequestContext& context, UpstreamConnection& upstream,
+                                     Deadline& deadline);
 
   WorkspaceGate& gate();
   std::shared_ptr<const RouteTable> routes() const;

@@ -7,7 +7,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -21,6 +20,7 @@
 
 #include "common/logging.h"
 #include "gateway/change_notifier.h"
+#include "gateway/deadline.h"
 #include "gateway/gateway.h"
 #include "gateway/headers.h"
 #include "gateway/host.h"
@@ -75,7 +75,8 @@ struct Listener::Impl {
       : options(std::move(o)),
         api(std::move(a)),
         gateway(g),
-        io(options.io_threads),
+        ios(make_contexts(options.io_threads)),
+        io(*ios[0]),
         pool(static_cast<std::size_t>(options.worker_threads)),
         acceptor(io),
         tls_acceptor(io),
@@ -85,10 +86,22 @@ struct Listener::Impl {
     if (options.portal_host.empty()) options.portal_host = options.domain;
   }
 
+  // One single-threaded io_context per I/O thread: a connection lives on one of them for its
+  // whole life, so its handlers need no strand (no locking, no cross-thread hops per operation).
+  static std::vector<std::unique_ptr<asio::io_context>> make_contexts(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (int i = 0; i < std::max(n, 1); ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+  // The context the next accepted connection runs on (round robin; accept loops run on ios[0]).
+  asio::io_context& next_context() { return *ios[next_io++ % ios.size()]; }
+
   ListenerOptions options;
   ApiHandler api;
   Gateway* gateway;
-  asio::io_context io;
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  asio::io_context& io;  // ios[0]: acceptors, signals
+  std::size_t next_io = 0;  // touched only by the accept loops, all on ios[0]
   asio::thread_pool pool;
   tcp::acceptor acceptor;
   tcp::acceptor tls_acceptor;       // HTTPS, when TLS is on
@@ -122,7 +135,7 @@ auto Listener::Impl::on_pool(F f) -> awaitable<decltype(f())> {
 
 awaitable<void> Listener::Impl::accept_loop(tcp::acceptor& from, Origin origin) {
   for (;;) {
-    auto [ec, socket] = co_await from.async_accept(asio::make_strand(io), kAsTuple);
+    auto [ec, socket] = co_await from.async_accept(next_context(), kAsTuple);
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
       log->warn("accept failed: {}", ec.message());
@@ -147,7 +160,7 @@ awaitable<void> Listener::Impl::accept_loop(tcp::acceptor& from, Origin origin) 
 awaitable<void> Listener::Impl::tls_accept_loop() {
   const tcp::endpoint inner = internal_acceptor.local_endpoint();
   for (;;) {
-    auto [ec, socket] = co_await tls_acceptor.async_accept(asio::make_strand(io), kAsTuple);
+    auto [ec, socket] = co_await tls_acceptor.async_accept(next_context(), kAsTuple);
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
       log->warn("accept failed on the TLS port: {}", ec.message());
@@ -212,24 +225,23 @@ awaitable<void> Listener::Impl::serve(tcp::socket socket, Origin origin) {
   }
 
   UpstreamConnection upstream;  // kept alive across this client's requests to one workspace
-  asio::steady_timer header_deadline(stream.get_executor());
+  // The deadline of the current phase (waiting for a request, relaying it): one lazily re-armed
+  // timer per connection. It cancels the pending operations instead of closing the socket (as
+  // the stream's own timeout would), so a client that began a request and stalled gets its 408.
+  Deadline deadline(stream.get_executor(), [&stream, &upstream] {
+    boost::system::error_code ignored;
+    stream.socket().cancel(ignored);
+    if (upstream.stream) upstream.stream->socket().cancel(ignored);
+  });
   for (;;) {
     http::request_parser<http::empty_body> header;
     header.header_limit(static_cast<std::uint32_t>(options.header_limit));
 
-    // The header deadline cancels the read instead of closing the socket (as the stream's own
-    // timeout would), so a client that began a request and stalled still gets its 408.
     stream.expires_never();
-    bool timed_out = false;
-    header_deadline.expires_after(options.idle_timeout);
-    header_deadline.async_wait([&stream, &timed_out](boost::system::error_code wait_ec) {
-      if (wait_ec) return;
-      timed_out = true;
-      boost::system::error_code ignored;
-      stream.socket().cancel(ignored);
-    });
+    deadline.expires_after(options.idle_timeout);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, header, kAsTuple);
-    header_deadline.cancel();
+    const bool timed_out = deadline.fired();
+    deadline.expires_never();
     if (timed_out) ec = beast::error::timeout;
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) {
       co_return;
@@ -269,7 +281,7 @@ awaitable<void> Listener::Impl::serve(tcp::socket socket, Origin origin) {
     }
 
     if (host.kind == HostKind::workspace && gateway) {
-      bool keep_alive = co_await gateway->serve(stream, buffer, header, host, context, upstream);
+      bool keep_alive = co_await gateway->serve(stream, buffer, header, host, context, upstream, deadline);
       if (!keep_alive) {
         stream.socket().shutdown(tcp::socket::shutdown_both, peer_ec);
         co_return;
@@ -484,7 +496,13 @@ void Listener::run() {
     asio::co_spawn(impl_->io, impl_->tls_accept_loop(), asio::detached);
   }
   std::vector<std::thread> threads;
-  for (int i = 1; i < impl_->options.io_threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
+  for (std::size_t i = 1; i < impl_->ios.size(); ++i) {
+    threads.emplace_back([this, i] {
+      // Kept running while idle (it has no acceptor), until stop().
+      auto work = asio::make_work_guard(*impl_->ios[i]);
+      impl_->ios[i]->run();
+    });
+  }
   impl_->io.run();
   for (auto& t : threads) t.join();
 }
@@ -506,7 +524,7 @@ void Listener::stop() {
     impl_->tls_acceptor.close(ec);
     impl_->internal_acceptor.close(ec);
   });
-  impl_->io.stop();
+  for (auto& io : impl_->ios) io->stop();
 }
 
 }  // namespace k4ds

@@ -9,6 +9,8 @@
 // - The API handler blocks (it calls the store), so it runs on the worker pool, never on an
 //   I/O thread. Streaming replies are pumped without holding a worker while idle: the listener
 //   waits for the store's change feed (or a keep-alive interval) asynchronously.
+// - Threads: io_threads single-threaded io_contexts, one thread each; every connection stays on
+//   the one it was given when accepted (round robin), so its handlers never need a strand.
 // - bind() then run(); stop() may be called from any thread (or a signal handler via the
 //   listener's own signal handling in run_until_signal()).
 //

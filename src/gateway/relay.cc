@@ -29,15 +29,17 @@ awaitable<boost::system::error_code> stream_body(InStream& in, beast::flat_buffe
                                                  http::parser<isRequest, http::buffer_body>& parser,
                                                  OutStream& out,
                                                  http::serializer<isRequest, http::buffer_body>& serializer,
-                                                 std::chrono::seconds idle) {
-  auto buf = std::make_unique<char[]>(kChunk);
+                                                 std::chrono::seconds idle, Deadline& deadline,
+                                                 std::unique_ptr<char[]>& buf) {
   auto& body = parser.get().body();
   do {
     if (!parser.is_done()) {
+      if (!buf) buf = std::make_unique<char[]>(kChunk);
       body.data = buf.get();
       body.size = kChunk;
-      in.expires_after(idle);
+      deadline.expires_after(idle);
       auto [ec, n] = co_await http::async_read(in, in_buffer, parser, kAsTuple);
+      if (deadline.fired()) ec = beast::error::timeout;
       if (ec == http::error::need_buffer) ec = {};
       if (ec) co_return ec;
       body.size = kChunk - body.size;
@@ -48,45 +50,83 @@ awaitable<boost::system::error_code> stream_body(InStream& in, beast::flat_buffe
       body.size = 0;
       body.more = false;
     }
-    out.expires_after(idle);
+    deadline.expires_after(idle);
     auto [ec, n] = co_await http::async_write(out, serializer, kAsTuple);
+    if (deadline.fired()) ec = beast::error::timeout;
     if (ec == http::error::need_buffer) ec = {};
     if (ec) co_return ec;
   } while (!parser.is_done() && !serializer.is_done());
   co_return boost::system::error_code{};
 }
 
+// Copies bytes from one socket to the other until either side closes, an error, or `idle` passes
+// with no byte read (or one write not finishing). An idle tunnel holds no buffer: it waits for
+// readability, then reads into a per-thread buffer and writes what it can at once; only a
+// write the peer cannot take in full keeps a copy of the rest while it completes.
 template <class From, class To>
-awaitable<void> pump(From& from, To& to, std::chrono::seconds idle) {
-  char buf[kTunnelChunk];
+awaitable<void> pump(From& from, To& to, std::chrono::seconds idle, Deadline& deadline) {
+  thread_local char scratch[kTunnelChunk];  // used only between two suspensions
+  std::string rest;
   for (;;) {
-    from.expires_after(idle);
-    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kAsTuple);
+    deadline.expires_after(idle);
+    auto [ec] = co_await from.socket().async_wait(asio::socket_base::wait_read, kAsTuple);
+    if (ec || deadline.fired()) break;
+    const std::size_t n = from.socket().read_some(asio::buffer(scratch), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
     if (ec) break;
-    to.expires_after(idle);
-    auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf, n), kAsTuple);
-    if (wec) break;
+    const std::size_t sent = to.socket().write_some(asio::buffer(scratch, n), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) break;
+    if (sent < n) {
+      rest.assign(scratch + sent, n - sent);
+      deadline.expires_after(idle);
+      auto [wec, wn] = co_await asio::async_write(to, asio::buffer(rest), kAsTuple);
+      if (wec || deadline.fired()) break;
+      std::string().swap(rest);
+    }
   }
   boost::system::error_code ignored;
   to.socket().shutdown(asio::socket_base::shutdown_send, ignored);
 }
 
+}  // namespace
+
 awaitable<void> tunnel(beast::tcp_stream& client, beast::flat_buffer& client_buffer,
                        UpstreamConnection& upstream, std::chrono::seconds idle) {
+  auto& server = *upstream.stream;
+  auto close_both = [&client, &server] {
+    boost::system::error_code ignored;
+    client.socket().cancel(ignored);
+    server.socket().cancel(ignored);
+  };
+  Deadline up(client.get_executor(), close_both);
+  Deadline down(client.get_executor(), close_both);
   // Bytes that arrived behind the upgrade (a first WebSocket frame) are already buffered.
   if (client_buffer.size() > 0) {
-    auto [ec, n] = co_await asio::async_write(*upstream.stream, client_buffer.data(), kAsTuple);
-    if (ec) co_return;
-    client_buffer.consume(client_buffer.size());
+    up.expires_after(idle);
+    auto [ec, n] = co_await asio::async_write(server, client_buffer.data(), kAsTuple);
+    if (ec || up.fired()) co_return;
   }
   if (upstream.buffer.size() > 0) {
+    down.expires_after(idle);
     auto [ec, n] = co_await asio::async_write(client, upstream.buffer.data(), kAsTuple);
-    if (ec) co_return;
-    upstream.buffer.consume(upstream.buffer.size());
+    if (ec || down.fired()) co_return;
   }
+  // Both buffers are done with: give their memory back for the tunnel's (long) life.
+  client_buffer.clear();
+  client_buffer.shrink_to_fit();
+  upstream.buffer.clear();
+  upstream.buffer.shrink_to_fit();
+  boost::system::error_code ec;
+  client.socket().non_blocking(true, ec);  // for the direct read_some/write_some in pump()
+  if (!ec) server.socket().non_blocking(true, ec);
+  if (ec) co_return;
+  client.expires_never();
+  server.expires_never();
   using namespace asio::experimental::awaitable_operators;
-  co_await (pump(client, *upstream.stream, idle) || pump(*upstream.stream, client, idle));
+  co_await (pump(client, server, idle, up) || pump(server, client, idle, down));
 }
+
+namespace {
 
 bool has_no_body(http::status status) {
   unsigned code = static_cast<unsigned>(status);
@@ -114,6 +154,7 @@ awaitable<UpstreamConnection> connect_upstream(const Upstream& upstream, std::ch
   }
   connection.stream->expires_after(timeout);
   auto [ec] = co_await connection.stream->async_connect(endpoint, kAsTuple);
+  connection.stream->expires_never();  // later phases use the connection's Deadline
   error = ec;
   if (ec) {
     connection.stream.reset();
@@ -127,8 +168,9 @@ awaitable<UpstreamConnection> connect_upstream(const Upstream& upstream, std::ch
 awaitable<RelayResult> relay_exchange(beast::tcp_stream& client, beast::flat_buffer& client_buffer,
                                       RequestParser& request, bool client_keep_alive,
                                       UpstreamConnection& upstream, const RelayTimeouts& timeouts,
-                                      const ResponseHook& on_response) {
+                                      const ResponseHook& on_response, Deadline& deadline) {
   RelayResult result;
+  std::unique_ptr<char[]> buf;  // one body buffer for both directions, only if there is a body
   auto& req = request.get();
   const bool is_head = req.method() == http::verb::head;
   const unsigned client_version = req.version();
@@ -137,7 +179,7 @@ awaitable<RelayResult> relay_exchange(beast::tcp_stream& client, beast::flat_buf
   // for a bodyless request instead of two: syscalls are most of the gateway's cost).
   http::request_serializer<http::buffer_body> request_serializer{req};
   if (auto ec = co_await stream_body(client, client_buffer, request, *upstream.stream,
-                                     request_serializer, timeouts.body_idle)) {
+                                     request_serializer, timeouts.body_idle, deadline, buf)) {
     result.error = ec;
     co_return result;
   }
@@ -147,8 +189,9 @@ awaitable<RelayResult> relay_exchange(beast::tcp_stream& client, beast::flat_buf
   response.body_limit(boost::none);  // streamed, never held
   response.header_limit(64 * 1024);
   if (is_head) response.skip(true);
-  upstream.stream->expires_after(timeouts.response_header);
+  deadline.expires_after(timeouts.response_header);
   auto [rec, rn] = co_await http::async_read_header(*upstream.stream, upstream.buffer, response, kAsTuple);
+  if (deadline.fired()) rec = beast::error::timeout;
   if (rec) {
     result.error = rec;
     co_return result;
@@ -174,19 +217,20 @@ awaitable<RelayResult> relay_exchange(beast::tcp_stream& client, beast::flat_buf
   http::response_serializer<http::buffer_body> response_serializer{res};
   result.response_started = true;  // from here on the client may have received bytes
   if (upgrade) {
-    client.expires_after(timeouts.body_idle);
+    deadline.expires_after(timeouts.body_idle);
     auto [wec, wn] = co_await http::async_write_header(client, response_serializer, kAsTuple);
+    if (deadline.fired()) wec = beast::error::timeout;
+    deadline.expires_never();
     if (wec) {
       result.error = wec;
       co_return result;
     }
-    result.tunnelled = true;
-    co_await tunnel(client, client_buffer, upstream, timeouts.tunnel_idle);
+    result.upgraded = true;  // the caller runs tunnel(), after freeing what the exchange held
     co_return result;
   }
   // The header goes out together with the first piece of the body.
   if (auto ec = co_await stream_body(*upstream.stream, upstream.buffer, response, client,
-                                     response_serializer, timeouts.body_idle)) {
+                                     response_serializer, timeouts.body_idle, deadline, buf)) {
     result.error = ec;
     co_return result;
   }

@@ -5,16 +5,21 @@
 // - relay_exchange() writes the (already sanitized) request header to the upstream, streams the
 //   request body as it arrives, reads the upstream's response header, lets `on_response` adjust
 //   it, and streams the response body back. Bodies of any size pass in fixed-size chunks.
-// - A 101 Switching Protocols answer turns the connection into a tunnel that lasts until either
-//   side closes, the idle deadline passes, or `cancel` fires (revocation closes live sockets).
+// - A 101 Switching Protocols answer is passed on and ends the exchange with `upgraded` set; the
+//   caller then frees what it no longer needs and calls tunnel(), which copies bytes both ways
+//   until either side closes, a direction stays idle for tunnel_idle, or the client socket is
+//   closed (revocation closes live sockets). An idle tunnel holds no relay buffer.
 // - Errors are values: the result says whether the client connection may be kept alive and
 //   whether the upstream connection may be reused. Nothing throws for network errors.
-// - Deadlines: every upstream read/write and every client read/write has one.
+// - Deadlines: every upstream read/write and every client read/write has one, set on the client
+//   connection's Deadline (deadline.h; firing cancels both sockets' operations), so moving it
+//   per phase costs a clock read, not a timer re-arm.
 //
 // Usage:
 //   UpstreamConnection upstream = co_await connect_upstream(route.upstream, timeouts);
-//   RelayResult r = co_await relay_exchange(client, client_buffer, request_parser, upstream,
-//                                           options, on_response);
+//   RelayResult r = co_await relay_exchange(client, client_buffer, request_parser, keep_alive,
+//                                           upstream, timeouts, on_response, deadline);
+//   if (r.upgraded) co_await tunnel(client, client_buffer, upstream, timeouts.tunnel_idle);
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -29,6 +34,7 @@
 #include <memory>
 #include <optional>
 
+#include "gateway/deadline.h"
 #include "gateway/route_table.h"
 
 namespace k4ds {
@@ -47,6 +53,9 @@ struct UpstreamConnection {
   std::string key;  // format_upstream(): which upstream this is connected to
   std::unique_ptr<UpstreamStream> stream;
   boost::beast::flat_buffer buffer;
+  // Not about the upstream: whether the client connection this belongs to comes from a trusted
+  // proxy, found out once per client connection (a getpeername() per request otherwise).
+  std::optional<bool> client_trusted;
   bool usable() const { return stream && stream->socket().is_open(); }
 };
 
@@ -62,7 +71,7 @@ struct RelayResult {
   bool client_keep_alive = false;
   bool upstream_reusable = false;
   bool response_started = false;  // if false, the caller may still answer with an error page
-  bool tunnelled = false;
+  bool upgraded = false;          // 101 sent: the caller runs tunnel()
   boost::system::error_code error;
 };
 
@@ -78,6 +87,11 @@ boost::asio::awaitable<RelayResult> relay_exchange(boost::beast::tcp_stream& cli
                                                    bool client_keep_alive,
                                                    UpstreamConnection& upstream,
                                                    const RelayTimeouts& timeouts,
-                                                   const ResponseHook& on_response);
+                                                   const ResponseHook& on_response,
+                                                   Deadline& deadline);
+
+// After an upgrade: bytes both ways until either side closes or a direction is idle for `idle`.
+boost::asio::awaitable<void> tunnel(boost::beast::tcp_stream& client, boost::beast::flat_buffer& client_buffer,
+                                    UpstreamConnection& upstream, std::chrono::seconds idle);
 
 }  // namespace k4ds

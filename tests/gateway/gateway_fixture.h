@@ -65,7 +65,9 @@ class GatewayTest : public ::testing::Test {
     upstream_ = std::make_unique<EchoUpstream>();
     workspace_id_ = add_workspace("alice", "nb", upstream_->upstream());
 
-    gateway_ = std::make_unique<Gateway>(*store_, *auth_, services_, GatewayOptions{.domain = "localhost"});
+    GatewayOptions gateway_options{.domain = "localhost"};
+    customize_gateway(gateway_options);
+    gateway_ = std::make_unique<Gateway>(*store_, *auth_, services_, gateway_options);
     ListenerOptions listener_options{.listen = "127.0.0.1:0", .domain = "localhost"};
     customize(listener_options);
     listener_ = std::make_unique<Listener>(
@@ -88,6 +90,8 @@ class GatewayTest : public ::testing::Test {
 
   // Lets a derived fixture change the listener (TLS, limits) before it binds.
   virtual void customize(ListenerOptions&) {}
+  // Lets a derived fixture change the gateway (relay deadlines) before it starts.
+  virtual void customize_gateway(GatewayOptions&) {}
 
   void TearDown() override {
     listener_->stop();
