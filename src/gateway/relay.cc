@@ -1,8 +1,12 @@
 #include "gateway/relay.h"
 
+#include <memory>
+#include <vector>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -141,19 +145,40 @@ awaitable<UpstreamConnection> connect_upstream(const Upstream& upstream, std::ch
   connection.key = format_upstream(upstream);
   asio::any_io_executor executor = co_await asio::this_coro::executor;
   connection.stream = std::make_unique<UpstreamStream>(executor);
-  asio::generic::stream_protocol::endpoint endpoint;
+  std::vector<asio::generic::stream_protocol::endpoint> endpoints;
   if (upstream.kind == Upstream::Kind::unix_socket) {
-    endpoint = asio::local::stream_protocol::endpoint(upstream.path);
+    endpoints.emplace_back(asio::local::stream_protocol::endpoint(upstream.path));
   } else {
-    auto address = asio::ip::make_address(upstream.host == "localhost" ? "127.0.0.1" : upstream.host, error);
-    if (error) {
-      connection.stream.reset();
-      co_return connection;
+    boost::system::error_code not_an_address;
+    auto address = asio::ip::make_address(upstream.host, not_an_address);
+    if (!not_an_address) {
+      endpoints.emplace_back(asio::ip::tcp::endpoint(address, upstream.port));
+    } else {
+      // A name (a cluster Service: "<pod>.<namespace>.svc"): resolved under the connect deadline.
+      auto resolver = std::make_shared<asio::ip::tcp::resolver>(executor);
+      asio::steady_timer timer(executor, timeout);
+      timer.async_wait([resolver](boost::system::error_code ec) {
+        if (!ec) resolver->cancel();  // the shared_ptr keeps it alive even if we are gone
+      });
+      const std::string service = std::to_string(upstream.port);  // no temporaries across co_await (GCC 12)
+      auto [rec, results] = co_await resolver->async_resolve(upstream.host, service, kAsTuple);
+      timer.cancel();
+      if (rec) {
+        error = rec == asio::error::operation_aborted ? asio::error::timed_out : rec;
+        connection.stream.reset();
+        co_return connection;
+      }
+      for (const auto& entry : results) endpoints.emplace_back(entry.endpoint());
     }
-    endpoint = asio::ip::tcp::endpoint(address, upstream.port);
   }
-  connection.stream->expires_after(timeout);
-  auto [ec] = co_await connection.stream->async_connect(endpoint, kAsTuple);
+  boost::system::error_code ec = asio::error::host_not_found;
+  for (const auto& endpoint : endpoints) {  // the first that accepts
+    connection.stream->expires_after(timeout);
+    auto [connect_ec] = co_await connection.stream->async_connect(endpoint, kAsTuple);
+    ec = connect_ec;
+    if (!ec) break;
+    connection.stream = std::make_unique<UpstreamStream>(executor);
+  }
   connection.stream->expires_never();  // later phases use the connection's Deadline
   error = ec;
   if (ec) {

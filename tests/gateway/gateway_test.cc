@@ -40,6 +40,20 @@ TEST_F(GatewayTest, CodeExchangeSetsAHostOnlyCookieAndRelaysAsTheUser) {
   EXPECT_FALSE(headers.contains("Cookie")) << "k4ds cookies never reach a workspace";
 }
 
+// A workspace on a cluster is reached by its Service's name ("<pod>.<ns>.svc:8888"): names are
+// resolved, and every address tried ("localhost" is ::1 and 127.0.0.1; the upstream listens on
+// the second only).
+TEST_F(GatewayTest, UpstreamsNamedByHostNameAreResolved) {
+  std::string upstream = upstream_->upstream();
+  ASSERT_TRUE(upstream.starts_with("127.0.0.1:")) << upstream;
+  add_workspace("alice", "named", "localhost:" + upstream.substr(std::string("127.0.0.1:").size()));
+  std::string cookie = sign_in("alice", "alice-password", "alice-named");
+  ASSERT_FALSE(cookie.empty());
+  auto res = get_as(cookie, "alice-named", "/by-name");
+  ASSERT_EQ(res.result(), http::status::ok) << res.body();
+  EXPECT_EQ(boost::json::parse(res.body()).as_object()["target"].as_string(), "/by-name");
+}
+
 TEST_F(GatewayTest, ACodeWorksOnceAndOnlyOnItsOwnHost) {
   add_workspace("alice", "other", upstream_->upstream());
   sign_in("alice", "alice-password", "alice-nb");
