@@ -47,6 +47,32 @@ Result<int> Controller::reconcile_with_runtime() {
     if (plan.action != RuntimeAction::none) work.push_back({nullptr, &o, o.workspace_id, plan});
   }
 
+  // A burst of launches starts a few at a time, oldest first (the runtime says how many): the
+  // rest wait as pending, so none is starved past its start-up timeout.
+  if (const int limit = runtime_impl_->max_starting(); limit > 0) {
+    int starting = static_cast<int>(std::count_if(observed->begin(), observed->end(), [](const auto& o) {
+      return o.state == RunState::starting;
+    }));
+    std::vector<Work*> starts;
+    for (Work& w : work)
+      if (w.ws && w.plan.action == RuntimeAction::start) starts.push_back(&w);
+    std::stable_sort(starts.begin(), starts.end(),
+                     [](const Work* a, const Work* b) { return a->ws->created_at < b->ws->created_at; });
+    const std::string waiting = "waiting to start: at most " + std::to_string(limit) +
+                                " workspaces start at once on this server";
+    for (Work* w : starts) {
+      if (starting < limit) {
+        ++starting;
+        continue;
+      }
+      w->plan.action = RuntimeAction::none;
+      w->plan.status.reset();
+      if (w->ws->phase == Phase::pending && w->ws->reason != waiting) {
+        w->plan.status = StatusUpdate{Phase::pending, waiting, waiting, false};
+      }
+    }
+  }
+
   busy_ = !work.empty() || std::any_of(observed->begin(), observed->end(), [](const auto& o) {
     return o.state == RunState::starting || o.state == RunState::unknown;
   });

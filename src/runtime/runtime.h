@@ -98,6 +98,10 @@ class Runtime {
   // What the machines offer, for admission ("no machine has 64 GiB") and the admins' capacity
   // view; nullopt when the runtime cannot tell.
   virtual std::optional<Capacity> capacity() const { return std::nullopt; }
+  // How many workspaces may be starting at once before the controller holds further starts
+  // back (pending, "waiting to start"), so a burst of launches does not starve every one of
+  // them past its start-up timeout; 0 = no limit (a cluster schedules on its own).
+  virtual int max_starting() const { return 0; }
 
   virtual Status apply(const LaunchSpec& spec) = 0;
   virtual Status stop(std::string_view workspace_id) = 0;

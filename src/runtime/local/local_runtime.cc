@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -127,6 +128,11 @@ std::optional<Capacity> LocalRuntime::capacity() const {
   c.largest_cpu_millis = c.cpu_millis;
   c.largest_memory_bytes = c.memory_bytes;
   return c;
+}
+
+int LocalRuntime::max_starting() const {
+  const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return std::max(4, 2 * static_cast<int>(cpus > 0 ? cpus : 1));
 }
 
 std::string LocalRuntime::state_dir(std::string_view id) const {

@@ -53,6 +53,8 @@ class LocalRuntime : public Runtime {
   std::vector<std::string> warnings() const override;
   // This machine's online CPUs and physical memory; no GPUs are handed out locally.
   std::optional<Capacity> capacity() const override;
+  // Twice this machine's CPUs, at least 4: web IDEs spend their start-up on the CPU.
+  int max_starting() const override;
 
   Status apply(const LaunchSpec& spec) override;
   Status stop(std::string_view workspace_id) override;
