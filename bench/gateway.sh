@@ -32,55 +32,10 @@ CHP_MAIN=$(dpkg -L node-configurable-http-proxy | grep '/bin/configurable-http-p
 work=$(mktemp -d /tmp/k4ds-bench-gw.XXXXXX)
 chmod 755 "$work"  # the upstream runs as the workspace account and reads its template here
 pids=()
-ws_id=""
-cleanup() {
-  local rc=$?
-  set +eu
-  if [ "$rc" != 0 ]; then  # show what the servers said before their logs go with the temp dir
-    for log in "$work"/*.log; do
-      [ -s "$log" ] && { echo "--- last lines of $(basename "$log"):"; tail -25 "$log"; } >&2
-    done
-  fi
-  # Delete the workspace through the API first, so k4ds's runtime stops the upstream and
-  # removes its cgroups; k4ds itself leaves workspaces running on shutdown (re-adoption).
-  if [ -n "$ws_id" ] && kill -0 "$k4ds_pid" 2>/dev/null; then
-    api --max-time 5 -o /dev/null -X DELETE "$portal/api/v1/workspaces/admin/bench" 2>/dev/null
-    for _ in $(seq 100); do
-      [ -f "$work/data/state/$ws_id/child.pid" ] || break
-      kill -0 "$(tr -dc 0-9 2>/dev/null <"$work/data/state/$ws_id/child.pid")" 2>/dev/null || break
-      sleep 0.1
-    done
-  fi
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-  done
-  # Fallback when k4ds died first: the PIDs its runtime recorded, then the empty cgroups.
-  for f in "$work"/data/state/*/child.pid "$work"/data/run/*/nginx.pid; do
-    [ -f "$f" ] || continue
-    p=$(tr -dc 0-9 2>/dev/null <"$f")
-    [ -n "$p" ] && kill "$p" 2>/dev/null
-  done
-  sleep 0.3
-  for d in "$work"/data/state/*/; do
-    [ -d "$d" ] || continue
-    find /sys/fs/cgroup -maxdepth 6 -type d -name "$(basename "$d")" -exec rmdir {} + 2>/dev/null
-  done
-  rm -rf "$work"
-  exit $rc
-}
-trap cleanup EXIT INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() {  # url [extra curl args]: waits up to 20 s for any HTTP answer
-  local url=$1; shift
-  for _ in $(seq 200); do
-    curl -s -o /dev/null --max-time 1 "$@" "$url" && return 0
-    sleep 0.1
-  done
-  echo "gateway.sh: nothing answers on $url" >&2; return 1
-}
+BENCH=gateway.sh
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
+trap bench_cleanup EXIT INT TERM
 
 body=$(head -c 1024 /dev/zero | tr '\0' 'x')
 
@@ -105,57 +60,8 @@ EOF
 chmod 644 "$work/upstream.conf.in"
 
 # --- k4ds: one environment whose command is that upstream, on a port the runtime picks --------
-k4ds_port=$(free_port)
-admin_password=bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-cat >"$work/k4ds.yaml" <<EOF
-domain: localhost
-environments:
-  - name: upstream
-    display_name: "bench upstream (nginx, 1 KiB)"
-    command: [/bin/sh, -c, "sed -e 's/@PORT@/{port}/g' -e 's#@RUN@#{run_dir}#g' $work/upstream.conf.in > {run_dir}/nginx.conf && exec /usr/sbin/nginx -e stderr -p {run_dir} -c {run_dir}/nginx.conf"]
-    port: 8000
-    health_path: /
-sizes:
-  - {name: bench, cpu: "2", memory: 1Gi}
-default_size: bench
-EOF
-K4DS_ADMIN_PASSWORD=$admin_password K4DS_LOG_LEVEL=${K4DS_LOG_LEVEL:-warn} \
-  "$K4DS_BIN" up -c "$work/k4ds.yaml" --listen "127.0.0.1:$k4ds_port" --data-dir "$work/data" \
-  >"$work/k4ds.log" 2>&1 &
-k4ds_pid=$!
-pids+=("$k4ds_pid")
-portal="http://localhost:$k4ds_port"
-wait_http "$portal/api/v1/openapi.json" || { cat "$work/k4ds.log" >&2; exit 1; }
-
-jar="$work/cookies"
-api() { curl -sS --fail-with-body -b "$jar" -c "$jar" -H 'Content-Type: application/json' "$@"; }
-api -o /dev/null -X POST "$portal/api/v1/login" -d "{\"username\":\"admin\",\"password\":\"$admin_password\"}"
-api -o /dev/null -X POST "$portal/api/v1/workspaces" -d '{"environment":"upstream","name":"bench"}'
-phase=""
-for _ in $(seq 300); do
-  ws=$(api "$portal/api/v1/workspaces/admin/bench")
-  phase=$(jq -r .phase <<<"$ws")
-  [ "$phase" = running ] && break
-  [ "$phase" = failed ] && break
-  sleep 0.1
-done
-if [ "$phase" != running ]; then
-  echo "gateway.sh: the upstream workspace did not start: $ws" >&2
-  cat "$work/k4ds.log" >&2
-  exit 1
-fi
-ws_id=$(jq -r .id <<<"$ws")
-upstream=$(sed -n 's/^upstream=//p' "$work/data/state/$ws_id/state")
-case "$upstream" in 127.0.0.1:*) ;; *) echo "gateway.sh: unexpected upstream '$upstream'" >&2; exit 1 ;; esac
-ws_host="admin-bench.localhost:$k4ds_port"
-
-# Subdomain login by code exchange: the portal session authorizes, the workspace host's
-# callback sets its own host-only cookie k4ds_ws.
-callback=$(curl -sS -o /dev/null -w '%{redirect_url}' -b "$jar" \
-  "$portal/_k4ds/authorize?rd=$(jq -rn --arg u "http://$ws_host/" '$u|@uri')")
-curl -sS -o /dev/null -c "$jar" -b "$jar" --connect-to "admin-bench.localhost:$k4ds_port:127.0.0.1:$k4ds_port" "$callback"
-ws_cookie=$(awk '$6 == "k4ds_ws" {print $7}' "$jar" | tail -1)
-[ -n "$ws_cookie" ] || { echo "gateway.sh: the code exchange gave no k4ds_ws cookie (callback: $callback)" >&2; exit 1; }
+k4ds_upstream_workspace "bench upstream (nginx, 1 KiB)" \
+  "[/bin/sh, -c, \"sed -e 's/@PORT@/{port}/g' -e 's#@RUN@#{run_dir}#g' $work/upstream.conf.in > {run_dir}/nginx.conf && exec /usr/sbin/nginx -e stderr -p {run_dir} -c {run_dir}/nginx.conf\"]"
 
 # --- nginx proxy_pass, 2 workers (k4ds runs 2 I/O threads), keepalive to the upstream --------
 nginx_port=$(free_port)
