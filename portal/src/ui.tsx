@@ -186,3 +186,24 @@ export function OpenLink({ workspace, label }: { workspace: Workspace; label?: s
     </a>
   );
 }
+
+// The header row of a list table: one column header per name, and a last, visually hidden
+// "Actions" column for the row buttons when `actions` is set.
+export function TableHead({ columns, actions = false }: { columns: string[]; actions?: boolean }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th key={c} scope="col">
+            {c}
+          </th>
+        ))}
+        {actions && (
+          <th scope="col">
+            <span class="visually-hidden">Actions</span>
+          </th>
+        )}
+      </tr>
+    </thead>
+  );
+}

@@ -204,6 +204,26 @@ asio::awaitable<void> watch_body(WatchTry& w, beast::ssl_stream<beast::tcp_strea
   if (w.status / 100 == 2 && !pending.empty() && !w.on_data) handle_line(w, pending);
 }
 
+// Where requests to the cluster go: host and port, the base path of its URL, and its name for
+// messages ("the Kubernetes API server https://… (context prod)").
+struct Server {
+  Target target;
+  std::string base;
+  std::string where;
+};
+
+Result<Server> server_of(const ClusterConnection& c) {
+  auto url = boost::urls::parse_uri(c.server);
+  if (!url) return invalid_argument("the cluster address " + c.server + " is not a URL");
+  Server out{.target = {std::string(url->host()), url->has_port() ? std::string(url->port()) : "443"},
+             .base = std::string(url->path()),
+             .where = "the Kubernetes API server " + c.server + " (context " + c.context + ")"};
+  std::string& host = out.target.host;
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  while (!out.base.empty() && out.base.back() == '/') out.base.pop_back();
+  return out;
+}
+
 Status load_pem(ssl::context& tls, const ClusterConnection& c) {
   boost::system::error_code ec;
   if (c.insecure_skip_tls_verify) {
@@ -293,15 +313,13 @@ Result<json::value> KubeClient::call_json(std::string_view method, const std::st
 }
 
 Result<std::string> KubeClient::call(std::string_view method, const std::string& path, const std::string& body) {
-  auto url = boost::urls::parse_uri(connection_.server);
-  if (!url) return invalid_argument("the cluster address " + connection_.server + " is not a URL");
-  Target target{std::string(url->host()), url->has_port() ? std::string(url->port()) : "443"};
-  if (target.host.size() > 2 && target.host.front() == '[') target.host = target.host.substr(1, target.host.size() - 2);
-  std::string base = std::string(url->path());
-  while (!base.empty() && base.back() == '/') base.pop_back();
+  auto server = server_of(connection_);
+  if (!server) return server.status();
+  const Target& target = server->target;
+  const std::string& base = server->base;
+  const std::string& where = server->where;
   ssl::context tls(ssl::context::tls_client);
   K4DS_RETURN_IF_ERROR(load_pem(tls, connection_));
-  const std::string where = "the Kubernetes API server " + connection_.server + " (context " + connection_.context + ")";
 
   std::chrono::milliseconds backoff = options_.first_backoff;
   bool retried_auth = false;
@@ -392,15 +410,13 @@ Result<std::string> KubeClient::open_stream(const std::string& path, const std::
                                             const std::function<bool(const WatchEvent&)>& on_event,
                                             const std::function<bool(std::string_view)>* on_data,
                                             const std::atomic<bool>* cancel) {
-  auto url = boost::urls::parse_uri(connection_.server);
-  if (!url) return invalid_argument("the cluster address " + connection_.server + " is not a URL");
-  Target target{std::string(url->host()), url->has_port() ? std::string(url->port()) : "443"};
-  if (target.host.size() > 2 && target.host.front() == '[') target.host = target.host.substr(1, target.host.size() - 2);
-  std::string base = std::string(url->path());
-  while (!base.empty() && base.back() == '/') base.pop_back();
+  auto server = server_of(connection_);
+  if (!server) return server.status();
+  const Target& target = server->target;
+  const std::string& base = server->base;
+  const std::string& where = server->where;
   ssl::context tls(ssl::context::tls_client);
   K4DS_RETURN_IF_ERROR(load_pem(tls, connection_));
-  const std::string where = "the Kubernetes API server " + connection_.server + " (context " + connection_.context + ")";
   auto token = tokens_.token();
   if (!token) return token.status();
   http::request<http::string_body> req;

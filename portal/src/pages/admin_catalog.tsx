@@ -1,6 +1,6 @@
 // Admin: the environments and sizes this server offers (set in the configuration file).
 import { api } from '../api';
-import { ErrorBox, Loading, PageTitle, useAsync } from '../ui';
+import { ErrorBox, Loading, PageTitle, TableHead, useAsync } from '../ui';
 
 export function AdminCatalogPage() {
   const envs = useAsync(() => api.environments(), []);
@@ -18,15 +18,7 @@ export function AdminCatalogPage() {
         !envs.error && <Loading what="environments" />
       ) : (
         <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">Environment</th>
-              <th scope="col">Name</th>
-              <th scope="col">Version</th>
-              <th scope="col">Default size</th>
-              <th scope="col">Available</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Environment', 'Name', 'Version', 'Default size', 'Available']} />
           <tbody>
             {envs.data.map((e) => (
               <tr key={e.name}>
@@ -51,15 +43,7 @@ export function AdminCatalogPage() {
         !sizes.error && <Loading what="sizes" />
       ) : (
         <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">Size</th>
-              <th scope="col">CPU</th>
-              <th scope="col">Memory</th>
-              <th scope="col">GPUs</th>
-              <th scope="col">Description</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Size', 'CPU', 'Memory', 'GPUs', 'Description']} />
           <tbody>
             {sizes.data.map((s) => (
               <tr key={s.name}>

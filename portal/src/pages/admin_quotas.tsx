@@ -3,7 +3,7 @@
 // their groups', else the default (docs/api.md, "Quotas").
 import { useState } from 'preact/hooks';
 import { api, messageOf, type Quota } from '../api';
-import { ConfirmDialog, ErrorBox, Loading, Notice, PageTitle, When, useAsync } from '../ui';
+import { ConfirmDialog, ErrorBox, Loading, Notice, PageTitle, TableHead, useAsync, When } from '../ui';
 
 const kEmpty = { subject: 'default', workspaces: '', cpu: '', memory: '', gpus: '' };
 
@@ -120,19 +120,7 @@ export function AdminQuotasPage() {
         <p class="empty">No quotas are set: nobody is limited.</p>
       ) : (
         <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">For</th>
-              <th scope="col">Workspaces</th>
-              <th scope="col">CPUs</th>
-              <th scope="col">Memory</th>
-              <th scope="col">GPUs</th>
-              <th scope="col">Changed</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['For', 'Workspaces', 'CPUs', 'Memory', 'GPUs', 'Changed']} actions />
           <tbody>
             {quotas.data.map((q) => (
               <tr key={q.subject} data-quota={q.subject}>

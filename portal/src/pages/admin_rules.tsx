@@ -2,7 +2,7 @@
 // is refused. Changes take effect within a second, without a restart.
 import { useState } from 'preact/hooks';
 import { api, messageOf, type PolicyCheck, type Rule, type RuleInput } from '../api';
-import { ConfirmDialog, ErrorBox, Loading, Notice, PageTitle, useAsync } from '../ui';
+import { ConfirmDialog, ErrorBox, Loading, Notice, PageTitle, TableHead, useAsync } from '../ui';
 
 const list = (text: string) =>
   text
@@ -65,16 +65,7 @@ export function AdminRulesPage() {
         <p class="empty">No rules: nobody may launch anything. Add a rule below.</p>
       ) : (
         <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Rule</th>
-              <th scope="col">Why</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['#', 'Rule', 'Why']} actions />
           <tbody>
             {rules.data.items.map((r) => (
               <tr key={r.id} data-rule={r.id}>

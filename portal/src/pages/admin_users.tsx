@@ -1,7 +1,7 @@
 // Admin: users. Create, make admin, disable, set a password, delete (confirmed).
 import { useState } from 'preact/hooks';
 import { api, messageOf, type User } from '../api';
-import { Age, ConfirmDialog, ErrorBox, Loading, Notice, PageTitle, useAsync } from '../ui';
+import { Age, ConfirmDialog, ErrorBox, Loading, Notice, PageTitle, TableHead, useAsync } from '../ui';
 
 type Pending = { kind: 'delete' | 'password'; user: User };
 
@@ -36,19 +36,7 @@ export function AdminUsersPage({ self }: { self: User }) {
         !users.error && <Loading what="users" />
       ) : (
         <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">User</th>
-              <th scope="col">Email</th>
-              <th scope="col">Groups</th>
-              <th scope="col">Account</th>
-              <th scope="col">Admin</th>
-              <th scope="col">Since</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['User', 'Email', 'Groups', 'Account', 'Admin', 'Since']} actions />
           <tbody>
             {users.data.map((u) => (
               <tr key={u.name} data-user={u.name}>

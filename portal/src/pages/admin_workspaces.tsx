@@ -1,6 +1,6 @@
 // Admin: the capacity of the machines and who uses it, then every workspace with its owner.
 import { api, type Capacity } from '../api';
-import { ErrorBox, Loading, PageTitle, useAsync, useInterval } from '../ui';
+import { ErrorBox, Loading, PageTitle, TableHead, useAsync, useInterval } from '../ui';
 import { WorkspaceTable } from './home';
 
 export function AdminWorkspacesPage() {
@@ -88,15 +88,7 @@ function CapacityView({ capacity }: { capacity: Capacity }) {
       )}
       {busy.length > 0 && (
         <table class="list" aria-label="Use per user">
-          <thead>
-            <tr>
-              <th scope="col">User</th>
-              <th scope="col">Active workspaces</th>
-              <th scope="col">CPUs</th>
-              <th scope="col">Memory</th>
-              <th scope="col">GPUs</th>
-            </tr>
-          </thead>
+          <TableHead columns={['User', 'Active workspaces', 'CPUs', 'Memory', 'GPUs']} />
           <tbody>
             {busy.map((u) => (
               <tr key={u.user} data-usage={u.user}>

@@ -1,7 +1,7 @@
 // Home: my workspaces, and the ones colleagues shared with me.
 import { api, type Environment, type User, type Workspace } from '../api';
 import { Link } from '../router';
-import { Age, envName, ErrorBox, Loading, OpenLink, PageTitle, StateBadge, useAsync, useInterval } from '../ui';
+import { Age, envName, ErrorBox, Loading, OpenLink, PageTitle, StateBadge, TableHead, useAsync, useInterval } from '../ui';
 import { QuotaSummary } from './quota';
 
 export function HomePage({ user }: { user: User }) {
@@ -61,20 +61,7 @@ export function WorkspaceTable({ workspaces, envs, showOwner, linkDetails = true
   const sorted = [...workspaces].sort((a, b) => (a.owner + a.name).localeCompare(b.owner + b.name));
   return (
     <table class="list">
-      <thead>
-        <tr>
-          {showOwner && <th scope="col">Owner</th>}
-          <th scope="col">Name</th>
-          <th scope="col">State</th>
-          <th scope="col">Address</th>
-          <th scope="col">Environment</th>
-          <th scope="col">Size</th>
-          <th scope="col">Age</th>
-          <th scope="col">
-            <span class="visually-hidden">Actions</span>
-          </th>
-        </tr>
-      </thead>
+      <TableHead columns={[...(showOwner ? ['Owner'] : []), 'Name', 'State', 'Address', 'Environment', 'Size', 'Age']} actions />
       <tbody>
         {sorted.map((w) => (
           <tr key={w.id} data-workspace={`${w.owner}/${w.name}`}>

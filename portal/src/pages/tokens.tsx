@@ -1,7 +1,7 @@
 // Personal API tokens for scripts and the command line. The secret is shown once, at creation.
 import { useRef, useState } from 'preact/hooks';
 import { api, messageOf, type Token } from '../api';
-import { Age, ConfirmDialog, ErrorBox, Loading, PageTitle, useAsync, When } from '../ui';
+import { Age, ConfirmDialog, ErrorBox, Loading, PageTitle, TableHead, useAsync, When } from '../ui';
 
 export function TokensPage() {
   const tokens = useAsync(() => api.tokens(), []);
@@ -67,18 +67,7 @@ export function TokensPage() {
         <p class="empty">You have no tokens.</p>
       ) : (
         <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Starts with</th>
-              <th scope="col">Created</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last used</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Starts with', 'Created', 'Expires', 'Last used']} actions />
           <tbody>
             {tokens.data.map((t) => (
               <tr key={t.id}>

@@ -2,7 +2,7 @@
 import { Fragment } from 'preact';
 import { api } from '../api';
 import { Link } from '../router';
-import { Age, ErrorBox, Loading, PageTitle, useAsync } from '../ui';
+import { Age, ErrorBox, Loading, PageTitle, TableHead, useAsync } from '../ui';
 
 export function VolumesPage() {
   const volumes = useAsync(() => api.volumes(), []);
@@ -24,14 +24,7 @@ export function VolumesPage() {
         </p>
       ) : (
         <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Used by</th>
-              <th scope="col">Created</th>
-              <th scope="col">Identifier</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Used by', 'Created', 'Identifier']} />
           <tbody>
             {volumes.data.map((v) => (
               <tr key={v.id}>
