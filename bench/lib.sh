@@ -62,7 +62,8 @@ bench_cleanup() {
 
 # k4ds up with a one-environment catalog whose command is the upstream (`argv`, a YAML list
 # using {port} and {run_dir}); launches it as admin's workspace "bench" on a port the runtime
-# picks, then does the subdomain code exchange for the workspace's host-only k4ds_ws cookie.
+# picks (on the host's network, so the peers reach it too; as root k4ds would otherwise keep it
+# in the workspace's private network), then does the subdomain code exchange for the workspace's host-only k4ds_ws cookie.
 k4ds_upstream_workspace() {
   local description=$1 argv=$2 phase="" ws=""
   k4ds_port=$(free_port)
@@ -74,6 +75,7 @@ environments:
     display_name: "$description"
     command: $argv
     port: 8000
+    network: host   # the peers (nginx, CHP) must reach the same upstream
     health_path: /
 sizes:
   - {name: bench, cpu: "2", memory: 1Gi}

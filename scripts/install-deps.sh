@@ -14,8 +14,9 @@ build_pkgs=(
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   build_pkgs+=(nodejs npm)
 fi
-# Workspaces: Jupyter Notebook and R with IRkernel, the environments of the default catalog.
-workspace_pkgs=(python3-notebook r-cran-irkernel)
+# Workspaces: Jupyter Notebook and R with IRkernel, the environments of the default catalog;
+# slirp4netns gives environments with a TCP port outbound network from their private network.
+workspace_pkgs=(python3-notebook r-cran-irkernel slirp4netns)
 # The portal's end-to-end test drives Debian's Chromium (never a browser download).
 # kubernetes_test: a test API server in /usr/bin/python3, its certificates made by openssl.
 test_pkgs=(libgtest-dev libgmock-dev sqlite3 curl procps nginx-light chromium slapd ldap-utils python3 openssl "${workspace_pkgs[@]}")

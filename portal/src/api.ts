@@ -59,6 +59,7 @@ export interface Workspace {
   url: string;
   created_at: string;
   updated_at: string;
+  last_activity_at: string | null; // the last request or WebSocket traffic through the gateway
   version: number;
 }
 

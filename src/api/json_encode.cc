@@ -87,6 +87,7 @@ json::object workspace_json(const Workspace& ws, const std::string& url,
           {"url", url},
           {"created_at", time_json(ws.created_at)},
           {"updated_at", time_json(ws.updated_at)},
+          {"last_activity_at", optional_time_json(ws.last_activity_at)},
           {"version", ws.version},
           {"warnings", string_array(warnings)}};
 }

@@ -161,6 +161,7 @@ json::object schemas() {
                                       "failed"})},
                {"reason", type("string")}, {"url", type("string")},
                {"created_at", time_type()}, {"updated_at", time_type()},
+               {"last_activity_at", time_type(true)},
                {"version", type("integer")}, {"warnings", strings()}},
               {"id", "owner", "name"})},
       {"WorkspaceList", list_of("Workspace")},

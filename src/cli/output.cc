@@ -199,6 +199,12 @@ std::string age_of(const json::value& time, std::chrono::system_clock::time_poin
   return format_age(std::chrono::duration_cast<std::chrono::seconds>(now - *tp));
 }
 
+std::string last_active_text(const json::value& time, std::chrono::system_clock::time_point now) {
+  if (time.is_null()) return "never";
+  std::string age = age_of(time, now);
+  return age == "-" ? age : age + " ago";
+}
+
 std::string time_until(const json::value& time, std::chrono::system_clock::time_point now,
                        std::string_view if_null) {
   if (time.is_null()) return std::string(if_null);

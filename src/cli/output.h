@@ -47,6 +47,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
 
 // The age of an RFC 3339 time relative to now ("3m"), or "-" if it is missing or unparsable.
 std::string age_of(const boost::json::value& time, std::chrono::system_clock::time_point now);
+// "5m ago" for a last-activity time; "never" when null (no traffic recorded yet).
+std::string last_active_text(const boost::json::value& time, std::chrono::system_clock::time_point now);
 // Like age_of for a future time: "in 5d", "expired" when past, `if_null` when null/missing.
 std::string time_until(const boost::json::value& time, std::chrono::system_clock::time_point now,
                        std::string_view if_null);

@@ -122,7 +122,7 @@ Status ls(ApiClient& api, const WorkspaceOptions& o) {
                                                 : "/api/v1/workspaces");
   if (!list) return list.status();
   print_value(std::cout, *format, *list, [&] {
-    std::vector<std::string> headers{"NAME", "ENVIRONMENT", "SIZE", "STATE", "URL", "AGE"};
+    std::vector<std::string> headers{"NAME", "ENVIRONMENT", "SIZE", "STATE", "URL", "AGE", "LAST ACTIVE"};
     const bool with_owner = o.all || o.shared;
     if (with_owner) headers.insert(headers.begin(), "OWNER");
     Table t(headers);
@@ -130,7 +130,8 @@ Status ls(ApiClient& api, const WorkspaceOptions& o) {
     for (const auto& w : items_of(*list)) {
       std::vector<std::string> row{str_field(w, "name"), str_field(w, "environment"),
                                    str_field(w, "size"), workspace_state_text(w),
-                                   str_field(w, "url"), age_of(field(w, "created_at"), now)};
+                                   str_field(w, "url"), age_of(field(w, "created_at"), now),
+                                   last_active_text(field(w, "last_activity_at"), now)};
       if (with_owner) row.insert(row.begin(), str_field(w, "owner"));
       t.add_row(std::move(row));
     }
@@ -195,7 +196,8 @@ Status status(ApiClient& api, const WorkspaceOptions& o) {
             << "Size:         " << str_field(*ws, "size") << "\n"
             << "State:        " << workspace_state_text(*ws) << "\n"
             << "URL:          " << str_field(*ws, "url") << "\n"
-            << "Created:      " << age_of(field(*ws, "created_at"), now) << " ago\n";
+            << "Created:      " << age_of(field(*ws, "created_at"), now) << " ago\n"
+            << "Last active:  " << last_active_text(field(*ws, "last_activity_at"), now) << "\n";
   if (field(*ws, "warnings").is_array()) {
     for (const auto& w : field(*ws, "warnings").as_array()) {
       if (w.is_string()) std::cout << "Warning:      " << std::string(w.get_string()) << "\n";

@@ -11,6 +11,7 @@
 //   data_dir: /var/lib/k4ds
 //   portal_host: ""                # defaults to the domain
 //   session_ttl: 12h               # browser session lifetime (s, m, h, d)
+//   idle_stop_after: 8h            # stop workspaces with no traffic this long; 0 = never
 //   trusted_proxies: [10.0.0.0/8]  # X-Forwarded-* is believed only from these
 //   default_size: small
 //   environments:
@@ -90,6 +91,8 @@ struct Config {
   std::string data_dir;     // empty until resolved; see default_data_dir()
   std::string portal_host;  // empty = domain
   std::chrono::seconds session_ttl = std::chrono::hours(12);
+  // A running workspace with no traffic through the gateway this long is stopped. 0 = never.
+  std::chrono::seconds idle_stop_after{0};
   std::vector<std::string> trusted_proxies;  // CIDRs or addresses
   // TLS termination by k4ds itself (tls: {listen, cert, key}); empty listen = off.
   std::string tls_listen;

@@ -33,7 +33,7 @@ class Loader {
     Config& c = parsed_.config;
     bool is_map = r_.for_each_key(
         root, "",
-        {"domain", "listen", "data_dir", "portal_host", "session_ttl", "trusted_proxies",
+        {"domain", "listen", "data_dir", "portal_host", "session_ttl", "idle_stop_after", "trusted_proxies",
          "default_size", "environments", "sizes", "users", "identity_providers", "tls", "runtime",
          "quotas"},
         [&](std::string_view key, const YAML::Node& v, const std::string& path) {
@@ -50,6 +50,14 @@ class Loader {
             if (auto s = r_.string(v, path)) {
               auto ttl = config::parse_duration(*s);
               if (r_.check(ttl.status(), path)) c.session_ttl = *ttl;
+            }
+          } else if (key == "idle_stop_after") {
+            if (auto s = r_.string(v, path)) {
+              if (*s == "0" || *s == "never") {
+                c.idle_stop_after = std::chrono::seconds(0);
+              } else if (auto after = config::parse_duration(*s); r_.check(after.status(), path)) {
+                c.idle_stop_after = *after;
+              }
             }
           } else if (key == "trusted_proxies") {
             load_proxies(v, path);
@@ -166,7 +174,7 @@ class Loader {
     r_.for_each_key(
         n, path,
         {"name", "display_name", "description", "version", "command", "image", "port",
-         "health_path", "env", "default_size", "restarts"},
+         "health_path", "env", "default_size", "restarts", "network"},
         [&](std::string_view key, const YAML::Node& v, const std::string& p) {
           if (key == "display_name") {
             has_display_name = true;
@@ -197,6 +205,15 @@ class Loader {
             }
           } else if (key == "env") {
             if (auto m = r_.string_map(v, p)) env.env = std::move(*m);
+          } else if (key == "network") {
+            if (auto s = r_.string(v, p)) {
+              if (*s == "private" || *s == "host") {
+                env.host_network = *s == "host";
+              } else {
+                r_.report(p, fmt::format("\"{}\" is not a network; use private (the default: the port is "
+                                         "reachable only through the gateway) or host", *s));
+              }
+            }
           } else if (key == "restarts") {
             if (auto n = r_.integer(v, p, 0, 100, "how often a crashed workspace is started again (0 = never)")) {
               env.restarts = *n;

@@ -11,8 +11,9 @@
 // and executes the runtime actions with bounded concurrency; a workspace whose start or stop
 // keeps failing is retried with exponential backoff. A workspace that crashes is started again
 // up to its environment's `restarts` times, after pauses that grow the same way; the count is
-// kept in memory and starts afresh after a stop, a failure, or 10 minutes of steady running. A runtime workspace with no record in the
-// store is removed (no orphans); volumes are never touched.
+// kept in memory and starts afresh after a stop, a failure, or 10 minutes of steady running. A
+// runtime workspace with no record in the store is removed (no orphans); volumes are never
+// touched. With idle_stop_after, a workspace idle that long is stopped, with the reason.
 //
 // Usage:
 //   Controller controller(store, services, RuntimeAvailability{.configured = false});
@@ -52,6 +53,9 @@ struct ControllerOptions {
   std::chrono::milliseconds backoff_max = std::chrono::minutes(5);
   // A workspace running this long since its last start has its crash-restart count reset.
   std::chrono::milliseconds steady_after = std::chrono::minutes(10);
+  // A running workspace with no activity through the gateway for this long is stopped (its
+  // volume is kept; its owner starts it again). 0 = never.
+  std::chrono::milliseconds idle_stop_after{0};
 };
 
 using CatalogSource = std::function<std::shared_ptr<const Catalog>()>;
@@ -76,6 +80,8 @@ class Controller {
   int execute(const Workspace* ws, const ObservedWorkspace* observed, const std::string& id,
               const Plan& plan);
   Status write_status(const Workspace& ws, const StatusUpdate& update);
+  // Records desired = stopped for each idle workspace (see is_idle), updating `workspaces`.
+  void stop_idle(std::vector<Workspace>& workspaces, int64_t now_ms);
   bool in_backoff(const std::string& id);
   int restarts_done(const Workspace& ws, const ObservedWorkspace* observed, int64_t now_ms);
   void record_failure(const std::string& id);

@@ -1,5 +1,8 @@
 #include "controller/planner.h"
 
+#include <algorithm>
+#include <string_view>
+
 namespace k4ds {
 
 std::optional<StatusUpdate> plan_status(const Workspace& ws, const RuntimeAvailability& runtime) {
@@ -93,6 +96,40 @@ std::string describe_exit(const ObservedWorkspace& o) {
   return o.progress.empty() ? "ended for an unknown reason" : o.progress;
 }
 
+namespace {
+constexpr std::string_view kIdlePrefix = "stopped after ";
+constexpr std::string_view kIdleSuffix = " without activity (this server's idle limit); start it again when you need it";
+}  // namespace
+
+bool is_idle(const Workspace& ws, int64_t now_ms, int64_t limit_ms) {
+  if (limit_ms <= 0 || ws.desired != DesiredState::running || ws.phase != Phase::running) return false;
+  // updated_at: when it became running (the last status change), for one never used since.
+  return now_ms - std::max(ws.last_activity_at, ws.updated_at) >= limit_ms;
+}
+
+std::string idle_stop_reason(int64_t limit_ms) {
+  return std::string(kIdlePrefix) + describe_duration(limit_ms) + std::string(kIdleSuffix);
+}
+
+bool is_idle_stop_reason(std::string_view reason) {
+  return reason.starts_with(kIdlePrefix) && reason.ends_with(kIdleSuffix);
+}
+
+std::string describe_duration(int64_t ms) {
+  const int64_t s = std::max<int64_t>(0, ms / 1000);
+  auto unit = [](int64_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  if (s < 60) return unit(s, "second", "seconds");
+  if (s < 3600) return unit(s / 60, "min", "min");
+  if (s < 86400) {
+    std::string text = unit(s / 3600, "h", "h");
+    if (s % 3600 >= 60) text += " " + unit(s % 3600 / 60, "min", "min");
+    return text;
+  }
+  return unit(s / 86400, "day", "days");
+}
+
 Plan plan_workspace(const PlanInput& in) {
   const ObservedWorkspace* o = in.observed;
   if (in.workspace == nullptr) {
@@ -103,13 +140,15 @@ Plan plan_workspace(const PlanInput& in) {
   const Workspace& ws = *in.workspace;
 
   if (ws.desired == DesiredState::stopped) {
+    const bool idle = is_idle_stop_reason(ws.reason);
     if (alive(o)) {
       return with_status(RuntimeAction::stop, ws,
-                         StatusUpdate{Phase::stopping, "stopping on request", "stopping", false});
+                         StatusUpdate{Phase::stopping, idle ? ws.reason : "stopping on request", "stopping", false});
     }
     RuntimeAction cleanup = o && o->state == RunState::exited ? RuntimeAction::stop : RuntimeAction::none;
     if (o && o->state == RunState::unknown) return {};  // a start or stop is still in flight
-    return with_status(cleanup, ws, StatusUpdate{Phase::stopped, "stopped on request", "stopped", false});
+    return with_status(cleanup, ws,
+                       StatusUpdate{Phase::stopped, idle ? ws.reason : "stopped on request", "stopped", false});
   }
 
   // Desired running.

@@ -61,6 +61,16 @@ struct Plan {
 
 Plan plan_workspace(const PlanInput& input);
 
+// Idle stopping. A running workspace whose last activity (gateway traffic, or its start if it
+// has had none since) is at least `limit_ms` old is idle; the controller then records desired =
+// stopped with idle_stop_reason(), which the planner keeps through stopping and stopped.
+bool is_idle(const Workspace& ws, int64_t now_ms, int64_t limit_ms);
+// "stopped after 2 h without activity (this server's idle limit); start it again when you need it"
+std::string idle_stop_reason(int64_t limit_ms);
+bool is_idle_stop_reason(std::string_view reason);
+// "45 s", "2 min", "2 h", "1 h 30 min", "3 days": a duration in plain words.
+std::string describe_duration(int64_t ms);
+
 // "out of memory (limit 1 GiB)", "exited with code 3", "killed by signal 9 (SIGKILL)".
 std::string describe_exit(const ObservedWorkspace& observed);
 

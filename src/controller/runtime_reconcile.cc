@@ -26,6 +26,7 @@ Result<int> Controller::reconcile_with_runtime() {
   };
   std::vector<Work> work;
   int64_t now_ms = to_unix_ms(services_.clock->now());
+  stop_idle(workspaces, now_ms);
   std::set<std::string> known;
   for (const Workspace& ws : workspaces) {
     known.insert(ws.id);
@@ -162,6 +163,37 @@ int Controller::execute(const Workspace* ws, const ObservedWorkspace* observed,
     return write_status(*ws, *plan.status).ok() ? 1 : 0;
   }
   return plan.status ? 1 : 0;
+}
+
+void Controller::stop_idle(std::vector<Workspace>& workspaces, int64_t now_ms) {
+  const int64_t limit = options_.idle_stop_after.count();
+  for (Workspace& seen : workspaces) {
+    if (!is_idle(seen, now_ms, limit)) continue;
+    const std::string reason = idle_stop_reason(limit);
+    Workspace ws;
+    Status s = store_.write([&](Tx& tx) -> Status {
+      // Read again inside the write: activity recorded since the list keeps it running.
+      Result<Workspace> current = tx.get_workspace(seen.id);
+      if (!current) return current.status();
+      if (!is_idle(*current, now_ms, limit)) return aborted("active again");
+      ws = std::move(current).value();
+      ws.desired = DesiredState::stopped;
+      ws.reason = reason;
+      ws.updated_at = now_ms;
+      Result<Workspace> updated = tx.update_workspace(ws);
+      if (!updated) return updated.status();
+      ws = std::move(updated).value();
+      return tx.append_event(WorkspaceEvent{.workspace_id = ws.id, .time = now_ms, .message = reason}).status();
+    });
+    if (!s.ok()) {
+      if (s.code() != Code::aborted && s.code() != Code::not_found) {
+        log_->warn("workspace {}/{}: cannot stop it after inactivity: {}", seen.owner, seen.name, s.to_string());
+      }
+      continue;
+    }
+    log_->info("workspace {}/{}: {}", ws.owner, ws.name, reason);
+    seen = std::move(ws);
+  }
 }
 
 Status Controller::write_status(const Workspace& seen, const StatusUpdate& update) {

@@ -93,6 +93,7 @@ HttpResponse ForwardAuth::decide(const HttpRequest& request, Flavour flavour, co
       return json_reply(http::status::forbidden, "permission_denied", verdict.message);
     case GateVerdict::Kind::allowed: break;
   }
+  route->activity->touch(to_unix_ms(std::chrono::system_clock::now()));
   HttpResponse res{http::status::ok, 11};
   res.set("Remote-User", verdict.user);
   res.set("Remote-Groups", join(verdict.groups));

@@ -10,9 +10,11 @@
 #include <boost/url/parse.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <list>
-#include <set>
 #include <mutex>
+#include <set>
+#include <thread>
 
 #include "api/http_util.h"
 #include "common/logging.h"
@@ -71,6 +73,11 @@ struct Gateway::Impl {
   std::atomic<bool> refresh_pending{false};
   std::mutex refresh_mutex;  // one refresh at a time
   int64_t seen_revision = 0;
+  std::mutex flush_mutex;
+  std::mutex stop_mutex;
+  std::condition_variable stop_cv;
+  bool stopping = false;  // guarded by stop_mutex
+  std::thread flusher;
   mutable std::mutex live_mutex;
   std::list<std::shared_ptr<LiveConnection>> live;  // erased by iterator: O(1) per request
   std::shared_ptr<spdlog::logger> log = component_logger("gateway");
@@ -95,7 +102,40 @@ struct Gateway::Impl {
       log->warn("cannot read workspaces for routing: {}", all.status().to_string());
       return;
     }
-    routes.store(std::make_shared<const RouteTable>(*all));
+    routes.store(std::make_shared<const RouteTable>(*all, routes.load().get()));
+  }
+
+  // Writes the activity that moved since the last flush to the store (one transaction).
+  Status flush_activity() {
+    std::lock_guard lock(flush_mutex);
+    std::vector<std::pair<std::string, int64_t>> moved;
+    std::vector<std::shared_ptr<Activity>> marks;
+    routes.load()->for_each([&](const Route& route) {
+      const int64_t at = route.activity->seen();
+      if (at <= route.activity->written()) return;
+      moved.emplace_back(route.workspace_id, at);
+      marks.push_back(route.activity);
+    });
+    if (moved.empty()) return ok_status();
+    Status written = store.write([&](Tx& tx) { return tx.record_activity(moved); });
+    if (!written.ok()) return written;  // tried again at the next flush
+    for (std::size_t i = 0; i < marks.size(); ++i) marks[i]->set_written(moved[i].second);
+    return ok_status();
+  }
+
+  void flush_and_log() {
+    if (Status s = flush_activity(); !s.ok()) log->warn("cannot record workspace activity: {}", s.to_string());
+  }
+
+  // The flusher thread: every activity_flush, and once more when stopping.
+  void flush_loop() {
+    std::unique_lock lock(stop_mutex);
+    while (!stopping) {
+      stop_cv.wait_for(lock, options.activity_flush, [this] { return stopping; });
+      lock.unlock();
+      flush_and_log();
+      lock.lock();
+    }
   }
 
   // Re-reads only the workspaces the change feed named and patches the route table (a few
@@ -239,16 +279,24 @@ Gateway::Gateway(Store& store, Authenticator& auth, Services services, GatewayOp
     return ok_status();
   });
   impl_->load_all_routes();
+  impl_->flusher = std::thread([d = impl_.get()] { d->flush_loop(); });
 }
 
 Gateway::~Gateway() {
   impl_->subscription.reset();
+  {
+    std::lock_guard lock(impl_->stop_mutex);
+    impl_->stopping = true;
+  }
+  impl_->stop_cv.notify_all();
+  impl_->flusher.join();
   impl_->pool.join();
 }
 
 WorkspaceGate& Gateway::gate() { return impl_->gate; }
 std::shared_ptr<const RouteTable> Gateway::routes() const { return impl_->routes.load(); }
 void Gateway::refresh_now() { impl_->refresh(); }
+Status Gateway::flush_activity() { return impl_->flush_activity(); }
 std::size_t Gateway::live_connections() const {
   std::lock_guard lock(impl_->live_mutex);
   return impl_->live.size();
@@ -330,6 +378,7 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
                       {"Go to the portal", portal + "/"});
     co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
   }
+  route->activity->touch(to_unix_ms(std::chrono::system_clock::now()));
   if (!route->running || !route->upstream) {
     HttpResponse reply = gateway_reply(json, http::status::service_unavailable, "unavailable", "Workspace not running",
                       "The workspace " + host.name + " of " + host.owner +
@@ -433,7 +482,7 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
   }
   if (result.upgraded) {
     request_holder.reset();
-    co_await tunnel(client, buffer, connection, d.options.timeouts.tunnel_idle);
+    co_await tunnel(client, buffer, connection, d.options.timeouts.tunnel_idle, live->route.activity.get());
     connection.stream.reset();
     co_return false;
   }

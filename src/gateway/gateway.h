@@ -11,6 +11,8 @@
 // - Revocation: on every relevant store change the gateway drops cached verdicts and re-checks
 //   each live relayed connection (WebSockets included), closing those no longer allowed.
 // - Route and policy changes are applied on the gateway's worker threads, never on I/O threads.
+// - Activity: every allowed request, WebSocket traffic and forward-auth check marks the
+//   workspace active (see activity.h); the marks reach the store every activity_flush.
 //
 // Usage (the listener calls serve() for hosts classified as workspaces):
 //   Gateway gateway(store, auth, services, options);
@@ -23,6 +25,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +49,9 @@ struct GatewayOptions {
   RelayTimeouts timeouts;
   std::size_t header_limit = 16 * 1024;
   int worker_threads = 2;
+  // How often the workspaces' last activity (requests, WebSocket traffic, forward-auth checks)
+  // is written to the store; also written when the gateway stops.
+  std::chrono::milliseconds activity_flush = std::chrono::seconds(30);
 };
 
 using HeaderParser = boost::beast::http::request_parser<boost::beast::http::empty_body>;
@@ -68,6 +74,8 @@ class Gateway {
   std::shared_ptr<const RouteTable> routes() const;
   // Re-reads routes and re-checks live connections now (normally driven by the change feed).
   void refresh_now();
+  // Writes last activity that moved since the last flush (normally every activity_flush).
+  Status flush_activity();
   std::size_t live_connections() const;
 
  private:

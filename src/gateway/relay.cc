@@ -1,5 +1,7 @@
 #include "gateway/relay.h"
 
+#include <unistd.h>
+
 #include <memory>
 #include <vector>
 
@@ -11,6 +13,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include "common/netns.h"
+#include "common/services.h"
 
 namespace k4ds {
 
@@ -68,7 +73,7 @@ awaitable<boost::system::error_code> stream_body(InStream& in, beast::flat_buffe
 // readability, then reads into a per-thread buffer and writes what it can at once; only a
 // write the peer cannot take in full keeps a copy of the rest while it completes.
 template <class From, class To>
-awaitable<void> pump(From& from, To& to, std::chrono::seconds idle, Deadline& deadline) {
+awaitable<void> pump(From& from, To& to, std::chrono::seconds idle, Deadline& deadline, Activity* activity) {
   thread_local char scratch[kTunnelChunk];  // used only between two suspensions
   std::string rest;
   for (;;) {
@@ -78,6 +83,7 @@ awaitable<void> pump(From& from, To& to, std::chrono::seconds idle, Deadline& de
     const std::size_t n = from.socket().read_some(asio::buffer(scratch), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
     if (ec) break;
+    if (activity) activity->touch(to_unix_ms(std::chrono::system_clock::now()));
     const std::size_t sent = to.socket().write_some(asio::buffer(scratch, n), ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) break;
     if (sent < n) {
@@ -95,7 +101,7 @@ awaitable<void> pump(From& from, To& to, std::chrono::seconds idle, Deadline& de
 }  // namespace
 
 awaitable<void> tunnel(beast::tcp_stream& client, beast::flat_buffer& client_buffer,
-                       UpstreamConnection& upstream, std::chrono::seconds idle) {
+                       UpstreamConnection& upstream, std::chrono::seconds idle, Activity* activity) {
   auto& server = *upstream.stream;
   auto close_both = [&client, &server] {
     boost::system::error_code ignored;
@@ -127,7 +133,7 @@ awaitable<void> tunnel(beast::tcp_stream& client, beast::flat_buffer& client_buf
   client.expires_never();
   server.expires_never();
   using namespace asio::experimental::awaitable_operators;
-  co_await (pump(client, server, idle, up) || pump(server, client, idle, down));
+  co_await (pump(client, server, idle, up, activity) || pump(server, client, idle, down, activity));
 }
 
 namespace {
@@ -151,8 +157,30 @@ awaitable<UpstreamConnection> connect_upstream(const Upstream& upstream, std::ch
   } else {
     boost::system::error_code not_an_address;
     auto address = asio::ip::make_address(upstream.host, not_an_address);
-    if (!not_an_address) {
+    if (!not_an_address && upstream.netns_pid > 0) {
+      // A port in the workspace's private network: the socket is made there, then connected.
+      const int domain = address.is_v6() ? AF_INET6 : AF_INET;
+      Result<int> fd = socket_in_network_of(upstream.netns_pid, domain);
+      if (!fd) {
+        error = asio::error::host_unreachable;
+        connection.stream.reset();
+        co_return connection;
+      }
+      boost::system::error_code assign_ec;
+      connection.stream->socket().assign(asio::generic::stream_protocol(domain, IPPROTO_TCP), *fd, assign_ec);
+      if (assign_ec) {
+        ::close(*fd);
+        error = assign_ec;
+        connection.stream.reset();
+        co_return connection;
+      }
       endpoints.emplace_back(asio::ip::tcp::endpoint(address, upstream.port));
+    } else if (!not_an_address) {
+      endpoints.emplace_back(asio::ip::tcp::endpoint(address, upstream.port));
+    } else if (upstream.netns_pid > 0) {
+      error = asio::error::host_not_found;  // only addresses are used inside a private network
+      connection.stream.reset();
+      co_return connection;
     } else {
       // A name (a cluster Service: "<pod>.<namespace>.svc"): resolved under the connect deadline.
       auto resolver = std::make_shared<asio::ip::tcp::resolver>(executor);

@@ -91,7 +91,9 @@ boost::asio::awaitable<RelayResult> relay_exchange(boost::beast::tcp_stream& cli
                                                    Deadline& deadline);
 
 // After an upgrade: bytes both ways until either side closes or a direction is idle for `idle`.
+// `activity`, when set, is touched whenever bytes pass in either direction.
 boost::asio::awaitable<void> tunnel(boost::beast::tcp_stream& client, boost::beast::flat_buffer& client_buffer,
-                                    UpstreamConnection& upstream, std::chrono::seconds idle);
+                                    UpstreamConnection& upstream, std::chrono::seconds idle,
+                                    Activity* activity = nullptr);
 
 }  // namespace k4ds

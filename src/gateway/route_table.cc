@@ -1,5 +1,6 @@
 #include "gateway/route_table.h"
 
+#include "common/netns.h"
 #include "gateway/host.h"
 
 namespace k4ds {
@@ -18,6 +19,16 @@ Status bad_upstream(std::string_view text, std::string_view why) {
 }  // namespace
 
 Result<Upstream> parse_upstream(std::string_view text) {
+  if (text.starts_with(kNetnsPrefix)) {
+    std::optional<NetnsAddress> in_netns = parse_netns_upstream(text);
+    if (!in_netns) return bad_upstream(text, "is not netns:<pid>:<host>:<port>");
+    Result<Upstream> inner = parse_upstream(in_netns->address);
+    if (!inner || inner->kind != Upstream::Kind::tcp || inner->netns_pid != 0) {
+      return bad_upstream(text, "needs host:port after the process id");
+    }
+    inner->netns_pid = in_netns->pid;
+    return inner;
+  }
   Upstream out;
   if (text.substr(0, kUnixPrefix.size()) == kUnixPrefix) {
     std::string_view path = text.substr(kUnixPrefix.size());
@@ -44,13 +55,15 @@ std::string format_upstream(const Upstream& upstream) {
   if (upstream.kind == Upstream::Kind::unix_socket) return "unix:" + upstream.path;
   bool v6 = upstream.host.find(':') != std::string::npos;
   std::string host = v6 ? "[" + upstream.host + "]" : upstream.host;
-  return host + ":" + std::to_string(upstream.port);
+  std::string address = host + ":" + std::to_string(upstream.port);
+  return upstream.netns_pid > 0 ? format_netns_upstream(upstream.netns_pid, address) : address;
 }
 
 namespace {
 
-Route route_of(const Workspace& ws) {
+Route route_of(const Workspace& ws, std::shared_ptr<Activity> activity) {
   Route route;
+  route.activity = activity ? std::move(activity) : std::make_shared<Activity>(ws.last_activity_at);
   route.workspace_id = ws.id;
   route.owner = ws.owner;
   route.name = ws.name;
@@ -71,7 +84,7 @@ std::string RouteTable::key_of(std::string_view owner, std::string_view name) {
   return key;
 }
 
-RouteTable::RouteTable(const std::vector<Workspace>& workspaces) {
+RouteTable::RouteTable(const std::vector<Workspace>& workspaces, const RouteTable* previous) {
   std::array<std::shared_ptr<RouteMap>, kShards> routes;
   std::array<std::shared_ptr<IdMap>, kShards> ids;
   for (std::size_t i = 0; i < kShards; ++i) {
@@ -82,7 +95,10 @@ RouteTable::RouteTable(const std::vector<Workspace>& workspaces) {
   }
   for (const Workspace& ws : workspaces) {
     std::string key = key_of(ws.owner, ws.name);
-    if (!routes[shard_of(ws.owner)]->try_emplace(key, route_of(ws)).second) continue;
+    const Route* before = previous ? previous->find_id(ws.id) : nullptr;
+    if (!routes[shard_of(ws.owner)]->try_emplace(key, route_of(ws, before ? before->activity : nullptr)).second) {
+      continue;
+    }
     ids[shard_of(ws.id)]->try_emplace(ws.id, std::move(key));
     ++size_;
   }
@@ -124,6 +140,8 @@ std::shared_ptr<const RouteTable> RouteTable::updated(const std::vector<Workspac
   };
   for (const std::string& id : removed) erase_id(id);
   for (const Workspace& ws : changed) {
+    std::shared_ptr<Activity> activity;
+    if (const Route* before = find_id(ws.id)) activity = before->activity;
     erase_id(ws.id);
     std::string key = key_of(ws.owner, ws.name);
     RouteMap& shard = route_shard(shard_of(ws.owner));
@@ -133,7 +151,7 @@ std::shared_ptr<const RouteTable> RouteTable::updated(const std::vector<Workspac
       shard.erase(taken);
       --next->size_;
     }
-    shard.emplace(key, route_of(ws));
+    shard.emplace(key, route_of(ws, std::move(activity)));
     id_shard(shard_of(ws.id)).emplace(ws.id, std::move(key));
     ++next->size_;
   }
@@ -159,6 +177,18 @@ const Route* RouteTable::find(std::string_view owner, std::string_view name) con
   if (!shard) return nullptr;
   auto it = shard->find(key);
   return it == shard->end() ? nullptr : &it->second;
+}
+
+const Route* RouteTable::find_id(std::string_view workspace_id) const {
+  const auto& ids = ids_[shard_of(workspace_id)];
+  if (!ids) return nullptr;
+  auto it = ids->find(workspace_id);
+  if (it == ids->end()) return nullptr;
+  const std::string_view key = it->second;
+  const auto& shard = routes_[shard_of(key.substr(0, key.find('/')))];
+  if (!shard) return nullptr;
+  auto route = shard->find(key);
+  return route == shard->end() ? nullptr : &route->second;
 }
 
 RouteTableHolder::RouteTableHolder(std::shared_ptr<const RouteTable> initial)

@@ -12,7 +12,8 @@
 // (404) from "not running" (a page with a start link).
 //
 // Upstream strings (Workspace::upstream): "unix:/run/k4ds/ws.sock", "127.0.0.1:8888",
-// "[::1]:8888", "localhost:8888". parse_upstream() refuses anything else (invalid_argument).
+// "[::1]:8888", "localhost:8888", and "netns:1234:127.0.0.1:8888" (an address in a workspace's
+// private network, see common/netns.h). parse_upstream() refuses anything else (invalid_argument).
 //
 // Usage:
 //   RouteTableHolder routes(std::make_shared<const RouteTable>(store_workspaces));
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "gateway/activity.h"
 #include "model/model.h"
 
 namespace k4ds {
@@ -42,6 +44,7 @@ struct Upstream {
   std::string host;   // tcp: "127.0.0.1", "::1" (no brackets), "localhost"
   uint16_t port = 0;  // tcp
   std::string path;   // unix_socket: absolute path
+  int netns_pid = 0;  // tcp: > 0 = host:port in that process's network namespace (common/netns.h)
 };
 
 Result<Upstream> parse_upstream(std::string_view text);
@@ -54,13 +57,16 @@ struct Route {
   std::string name;
   std::optional<Upstream> upstream;  // set when the workspace has a valid upstream
   bool running = false;  // phase running and a valid upstream: traffic can be relayed
+  // Shared by every snapshot's route for this workspace id (never null in a table's routes).
+  std::shared_ptr<Activity> activity;
 };
 
 class RouteTable {
  public:
   RouteTable() = default;
-  // Duplicated (owner, name) pairs, which the store never produces, keep the first.
-  explicit RouteTable(const std::vector<Workspace>& workspaces);
+  // Duplicated (owner, name) pairs, which the store never produces, keep the first. Routes of
+  // workspaces that `previous` has keep their Activity; new ones start at last_activity_at.
+  explicit RouteTable(const std::vector<Workspace>& workspaces, const RouteTable* previous = nullptr);
 
   // The next snapshot: `changed` workspaces added or replaced (by id, so a rename moves the
   // route), the workspaces with ids in `removed` gone. This table is not modified.
@@ -68,6 +74,15 @@ class RouteTable {
                                             const std::vector<std::string>& removed) const;
 
   const Route* find(std::string_view owner, std::string_view name) const;
+  const Route* find_id(std::string_view workspace_id) const;
+  // Calls f(const Route&) for every route, in no particular order.
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& shard : routes_) {
+      if (!shard) continue;
+      for (const auto& [key, route] : *shard) f(route);
+    }
+  }
   std::size_t size() const { return size_; }
 
  private:

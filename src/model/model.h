@@ -69,6 +69,10 @@ struct Environment {
   std::vector<std::string> command;   // local runtime: argv template
   std::string image;                  // Kubernetes runtime
   int port = 0;                       // 0 = the environment listens on a Unix socket
+  // Local runtime, environments with a port, k4ds as root: false (the default) runs the
+  // workspace in a private network, so only the gateway reaches its port; true listens on the
+  // host's 127.0.0.1 (any local user can connect) for apps that need the host's own services.
+  bool host_network = false;
   std::string health_path = "/";
   std::map<std::string, std::string> env;
   std::string default_size;

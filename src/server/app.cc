@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -105,6 +106,14 @@ Status seed_quotas(Store& store, const std::vector<Quota>& quotas, int64_t now_m
     }));
   }
   return ok_status();
+}
+
+// Activity reaches the store every 30 s, or ten times per idle limit when that is shorter, so
+// the activity the controller sees lags the real one by at most a tenth of the limit.
+std::chrono::milliseconds activity_flush_interval(std::chrono::seconds idle_stop_after) {
+  std::chrono::milliseconds flush = std::chrono::seconds(30);
+  if (idle_stop_after.count() > 0) flush = std::min<std::chrono::milliseconds>(flush, idle_stop_after / 10);
+  return std::max<std::chrono::milliseconds>(flush, std::chrono::milliseconds(100));
 }
 
 std::string portal_url(const Config& config, uint16_t port, bool tls) {
@@ -213,7 +222,8 @@ int serve(const Config& config, ServeMode mode) {
   Gateway gateway(*store, *auth, services,
                   GatewayOptions{.domain = config.domain,
                                  .portal_host = config.portal_host,
-                                 .trusted_proxies = config.trusted_proxies});
+                                 .trusted_proxies = config.trusted_proxies,
+                                 .activity_flush = activity_flush_interval(config.idle_stop_after)});
   ListenerOptions listener_options{.listen = config.listen,
                                    .domain = config.domain,
                                    .portal_host = config.portal_host,
@@ -261,7 +271,8 @@ int serve(const Config& config, ServeMode mode) {
                                   .portal_host = config.portal_host,
                                   .portal_origin = portal_url(config, port, tls)});
 
-  Controller controller(*store, services, runtime, [catalog] { return catalog; });
+  Controller controller(*store, services, runtime, [catalog] { return catalog; },
+                        ControllerOptions{.idle_stop_after = config.idle_stop_after});
   controller.start();
   DirectoryRecheck recheck(*store, *auth, services, auth_options.directories);
   recheck.start();

@@ -85,7 +85,12 @@ class Tx {
   virtual Result<Workspace> get_workspace(std::string_view id) = 0;
   virtual Result<Workspace> find_workspace(std::string_view owner, std::string_view name) = 0;
   virtual Result<std::vector<Workspace>> list_workspaces(const WorkspaceFilter& filter) = 0;  // by owner, name
+  // last_activity_at only ever moves forward: the stored time is the later of the two.
   virtual Result<Workspace> update_workspace(const Workspace& workspace) = 0;
+  // The gateway's record of traffic: for each (workspace id, unix time), last_activity_at moves
+  // forward to that time. Advisory and frequent, so it makes no new version and no change in the
+  // feed (it never conflicts with spec or status updates); unknown ids are skipped.
+  virtual Status record_activity(const std::vector<std::pair<std::string, int64_t>>& seen) = 0;
   // Deletes the workspace, its events and its shares. Never its volumes.
   virtual Status delete_workspace(std::string_view id) = 0;
 

@@ -39,6 +39,7 @@ TEST(DefaultConfig, RunsOnOneMachineWithoutAFile) {
   EXPECT_EQ(c.domain, "localhost");
   EXPECT_EQ(c.listen, "127.0.0.1:8080");
   EXPECT_EQ(c.session_ttl, std::chrono::hours(12));
+  EXPECT_EQ(c.idle_stop_after, std::chrono::seconds(0)) << "never, unless configured";
   EXPECT_EQ(c.data_dir, default_data_dir());
   EXPECT_EQ(c.portal_host, "");
   EXPECT_THAT(c.trusted_proxies, IsEmpty());
@@ -150,6 +151,7 @@ listen: "[::]:443"
 data_dir: /srv/k4ds
 portal_host: portal.ds.example.org
 session_ttl: 7d
+idle_stop_after: 8h
 trusted_proxies: [10.0.0.0/8, 192.168.1.1, "fd00::/8"]
 default_size: medium
 )");
@@ -160,6 +162,7 @@ default_size: medium
   EXPECT_EQ(c.data_dir, "/srv/k4ds");
   EXPECT_EQ(c.portal_host, "portal.ds.example.org");
   EXPECT_EQ(c.session_ttl, std::chrono::hours(24 * 7));
+  EXPECT_EQ(c.idle_stop_after, std::chrono::hours(8));
   EXPECT_THAT(c.trusted_proxies, ElementsAre("10.0.0.0/8", "192.168.1.1", "fd00::/8"));
   EXPECT_EQ(c.catalog.default_size, "medium");
   EXPECT_EQ(c.catalog.environments.size(), 2u) << "built-in environments are kept";
@@ -185,6 +188,7 @@ environments:
     command: [/usr/lib/rstudio-server/bin/rserver, "--www-port={port}"]
     image: rocker/rstudio:4.3
     port: 8787
+    network: host
     env: {DISABLE_AUTH: "true"}
     default_size: gpu
 sizes:
@@ -198,6 +202,7 @@ sizes:
   EXPECT_EQ(e.name, "rstudio");
   EXPECT_EQ(e.display_name, "rstudio") << "defaults to the name";
   EXPECT_EQ(e.port, 8787);
+  EXPECT_TRUE(e.host_network);
   EXPECT_EQ(e.health_path, "/");
   EXPECT_EQ(e.image, "rocker/rstudio:4.3");
   EXPECT_THAT(e.command, ElementsAre("/usr/lib/rstudio-server/bin/rserver", "--www-port={port}"));
@@ -393,6 +398,9 @@ TEST(ParseConfig, BrokenDocuments) {
        "must be an integer between 0 and 65535"},
       {"environments: [" + ok_env + ", prot: 1}]", "environments[0].prot",
        "unknown key 'prot'; allowed keys: name, display_name"},
+      {"environments: [" + ok_env + ", network: public}]", "environments[0].network",
+       "\"public\" is not a network; use private (the default"},
+      {"idle_stop_after: soon", "idle_stop_after", "soon"},
       {"environments: [" + ok_env + ", health_path: api}]", "environments[0].health_path",
        "must be a URL path starting with /"},
       {"environments: [" + ok_env + ", env: {1X: y}}]", "environments[0].env.1X",

@@ -19,6 +19,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
+#include "common/services.h"
 #include "support/http.h"
 #include "support/process.h"
 

@@ -71,6 +71,17 @@ class JupyterEndToEnd : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
+  // Restarts the server with `yaml` as its config file, then adds alice and bob.
+  void restart_with_config(const std::string& yaml, const std::string& log_name) {
+    const fs::path config = dir_ / "k4ds.yaml";
+    std::ofstream(config) << yaml;
+    ASSERT_NE(server_->stop(), -1);
+    server_args_ = {"-c", config.string()};
+    start_server(log_name);
+    ASSERT_NE(port_, 0) << server_->startup_output();
+    ASSERT_NO_FATAL_FAILURE(add_users());
+  }
+
   void start_server(const std::string& log_name) {
     server_ = std::make_unique<Server>(dir_, log_name, server_args_);
     port_ = server_->port();
@@ -152,6 +163,16 @@ class JupyterEndToEnd : public ::testing::Test {
     auto res = b.send(http::verb::post, "/api/kernels", "{}");
     EXPECT_EQ(res.result(), http::status::created) << res.body();
     return str(parse(res.body()), "id");
+  }
+
+  // The upstream the local runtime recorded for a workspace (its state file under the data dir).
+  std::string server_upstream(const std::string& owner, const std::string& name) {
+    auto w = parse(api(http::verb::get, "/api/v1/workspaces/" + owner + "/" + name).body());
+    std::ifstream in(dir_ / "data" / "state" / str(w, "id") / "state");
+    for (std::string line; std::getline(in, line);) {
+      if (line.starts_with("upstream=")) return line.substr(9);
+    }
+    return {};
   }
 
   static std::vector<std::string> processes_mentioning(const std::string& needle) {
@@ -365,18 +386,88 @@ TEST_F(JupyterEndToEnd, KillNineOfTheServerKeepsTheWorkspace) {
   step("");
 }
 
+// Issue 7 (last activity) and idle stopping: traffic through the gateway is the workspace's
+// last activity, shown by the API; a workspace left alone past the server's idle limit is
+// stopped with the reason, and its files stay.
+TEST_F(JupyterEndToEnd, LastActivityIsShownAndAnIdleWorkspaceStops) {
+  Steps step;
+  step("a server that stops workspaces after 6 s without activity");
+  ASSERT_NO_FATAL_FAILURE(restart_with_config("idle_stop_after: 6s\n", "idle.log"));
+  const std::string alice_token = alice_launches("jupyter-python", "py");
+  json::value w = wait_for_phase("alice", "py", "running");
+  ASSERT_EQ(str(w, "phase"), "running") << json::serialize(w);
+  EXPECT_TRUE(w.at("last_activity_at").is_null()) << "not opened yet: " << json::serialize(w);
+
+  step("used for 10 s, longer than the limit: it keeps running");
+  Browser alice = open_workspace(port_, host_of(w), "alice", kAlicePassword);
+  auto last_use = Clock::now();
+  for (auto until = Clock::now() + 10s; Clock::now() < until; std::this_thread::sleep_for(1s)) {
+    auto contents = alice.get("/api/contents");
+    ASSERT_EQ(contents.result(), http::status::ok) << contents.body();
+    last_use = Clock::now();
+  }
+  w = parse(api(http::verb::get, "/api/v1/workspaces/alice/py").body());
+  EXPECT_EQ(str(w, "phase"), "running") << json::serialize(w);
+  ASSERT_TRUE(w.at("last_activity_at").is_string()) << json::serialize(w);
+  // RFC 3339 in UTC with milliseconds compares as text.
+  const std::string shown = str(w, "last_activity_at");
+  const auto now = std::chrono::system_clock::now();
+  EXPECT_GE(shown, k4ds::format_rfc3339(now - 3s)) << "last activity should be about now";
+  EXPECT_LE(shown, k4ds::format_rfc3339(now));
+
+  step("left alone: stopped after the limit, with the reason");
+  w = wait_for_phase("alice", "py", "stopped", 30s);
+  const auto idle_for = Clock::now() - last_use;
+  ASSERT_EQ(str(w, "phase"), "stopped") << json::serialize(w);
+  EXPECT_EQ(str(w, "desired"), "stopped");
+  EXPECT_EQ(str(w, "reason"),
+            "stopped after 6 seconds without activity (this server's idle limit); start it again when you need it");
+  EXPECT_GE(idle_for, 5s) << "stopped too early";
+  EXPECT_LT(idle_for, 20s) << "stopped too late";
+
+  step("started again by its owner");
+  auto start = api(http::verb::post, "/api/v1/workspaces/alice/py/start", {}, alice_token);
+  ASSERT_EQ(start.result(), http::status::ok) << start.body();
+  w = wait_for_phase("alice", "py", "running");
+  EXPECT_EQ(str(w, "phase"), "running") << json::serialize(w);
+  step("");
+}
+
+// Issue 4: an environment with a TCP port (here Python's http.server standing in for RStudio or
+// Shiny) runs in its own private network as root, and the gateway still serves it.
+TEST_F(JupyterEndToEnd, APortEnvironmentIsServedThroughTheGateway) {
+  Steps step;
+  step("a server with a port environment");
+  ASSERT_NO_FATAL_FAILURE(restart_with_config("environments:\n"
+                                              "  - name: web\n"
+                                              "    command: [/usr/bin/python3, -m, http.server, --bind, 127.0.0.1, \"{port}\"]\n"
+                                              "    port: 8000\n"
+                                              "    health_path: /\n",
+                                              "web.log"));
+  ASSERT_FALSE(alice_launches("web", "site").empty());
+  json::value w = wait_for_phase("alice", "site", "running");
+  ASSERT_EQ(str(w, "phase"), "running") << json::serialize(w);
+
+  step("through the gateway");
+  Browser alice{.port = port_, .host = host_of(w)};
+  alice.ws_cookie = sign_in(port_, "alice", kAlicePassword, host_of(w));
+  auto listing = alice.get("/");
+  EXPECT_EQ(listing.result(), http::status::ok) << listing.body();
+  EXPECT_NE(listing.body().find("Directory listing"), std::string::npos) << listing.body();
+  if (::geteuid() == 0) {
+    const std::string upstream = server_upstream("alice", "site");
+    EXPECT_TRUE(upstream.starts_with("netns:")) << "as root a port environment has a private network: " << upstream;
+  }
+  step("");
+}
+
 // Issue 4: a cell that allocates past the size's memory ends the workspace as out of memory,
 // with the limit in its reason (and a crash restart does not hide it).
 TEST_F(JupyterEndToEnd, ACellPastTheMemoryLimitEndsAsOutOfMemory) {
   Steps step;
   step("a server whose size small has 320 MiB");
-  const fs::path config = dir_ / "k4ds.yaml";
-  std::ofstream(config) << "sizes:\n  - {name: small, cpu: \"1\", memory: 320Mi}\n";
-  ASSERT_NE(server_->stop(), -1);
-  server_args_ = {"-c", config.string()};
-  start_server("small.log");
-  ASSERT_NE(port_, 0) << server_->startup_output();
-  ASSERT_NO_FATAL_FAILURE(add_users());
+  ASSERT_NO_FATAL_FAILURE(
+      restart_with_config("sizes:\n  - {name: small, cpu: \"1\", memory: 320Mi}\n", "small.log"));
   ASSERT_FALSE(alice_launches("jupyter-python", "big").empty());
   json::value w = wait_for_phase("alice", "big", "running");
   ASSERT_EQ(str(w, "phase"), "running") << json::serialize(w);

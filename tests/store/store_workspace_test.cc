@@ -43,6 +43,35 @@ TEST_P(StoreWorkspaceTest, WorkspaceRoundTripsEveryField) {
   }
 }
 
+TEST_P(StoreWorkspaceTest, ActivityMovesForwardWithoutANewVersion) {
+  ASSERT_STATUS_OK(write([](Tx& tx) { return tx.create_workspace(make_workspace("w1", "alice", "a")); }));
+  const int64_t before = revision();
+  ASSERT_STATUS_OK(write([](Tx& tx) {
+    return tx.record_activity({{"w1", 5000}, {"gone", 6000}});  // an unknown id is skipped
+  }));
+  Result<Workspace> got = read([](Tx& tx) { return tx.get_workspace("w1"); });
+  ASSERT_STATUS_OK(got);
+  EXPECT_EQ(got->last_activity_at, 5000);
+  EXPECT_EQ(got->version, 1) << "activity is advisory: no new version";
+  EXPECT_EQ(revision(), before) << "and no change in the feed";
+
+  // Never backwards: an older report, and a status update carrying an older copy, keep 5000.
+  ASSERT_STATUS_OK(write([](Tx& tx) { return tx.record_activity({{"w1", 4000}}); }));
+  Workspace stale = *got;
+  stale.last_activity_at = 100;
+  stale.phase = Phase::running;
+  ASSERT_STATUS_OK(write([&](Tx& tx) { return tx.update_workspace(stale); }));
+  got = read([](Tx& tx) { return tx.get_workspace("w1"); });
+  ASSERT_STATUS_OK(got);
+  EXPECT_EQ(got->last_activity_at, 5000);
+  EXPECT_EQ(got->phase, Phase::running);
+
+  ASSERT_STATUS_OK(write([](Tx& tx) { return tx.record_activity({{"w1", 7000}}); }));
+  got = read([](Tx& tx) { return tx.get_workspace("w1"); });
+  ASSERT_STATUS_OK(got);
+  EXPECT_EQ(got->last_activity_at, 7000);
+}
+
 TEST_P(StoreWorkspaceTest, KeysAreUniqueAndMissingOnesAreNotFound) {
   ASSERT_STATUS_OK(write([](Tx& tx) { return tx.create_workspace(make_workspace("w1", "alice", "a")); }));
   Result<Workspace> same_id =

@@ -61,7 +61,7 @@ export function WorkspaceTable({ workspaces, envs, showOwner, linkDetails = true
   const sorted = [...workspaces].sort((a, b) => (a.owner + a.name).localeCompare(b.owner + b.name));
   return (
     <table class="list">
-      <TableHead columns={[...(showOwner ? ['Owner'] : []), 'Name', 'State', 'Address', 'Environment', 'Size', 'Age']} actions />
+      <TableHead columns={[...(showOwner ? ['Owner'] : []), 'Name', 'State', 'Address', 'Environment', 'Size', 'Age', 'Last active']} actions />
       <tbody>
         {sorted.map((w) => (
           <tr key={w.id} data-workspace={`${w.owner}/${w.name}`}>
@@ -86,6 +86,9 @@ export function WorkspaceTable({ workspaces, envs, showOwner, linkDetails = true
             <td data-label="Size">{w.size}</td>
             <td data-label="Age">
               <Age iso={w.created_at} />
+            </td>
+            <td data-label="Last active">
+              <Age iso={w.last_activity_at} ago />
             </td>
             <td class="row-actions">{w.phase === 'running' && <OpenLink workspace={w} />}</td>
           </tr>

@@ -96,6 +96,10 @@ export function WorkspacePage({ owner, name, user }: { owner: string; name: stri
         <dd>
           <Age iso={w.created_at} ago />
         </dd>
+        <dt>Last active</dt>
+        <dd>
+          <Age iso={w.last_activity_at} ago />
+        </dd>
       </dl>
 
       <Progress watch={watch} />

@@ -10,6 +10,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
+
+#include "common/netns.h"
 
 namespace k4ds::local {
 namespace {
@@ -34,13 +37,22 @@ int connect_upstream(const std::string& upstream, Clock::time_point deadline) {
     if (fd < 0) return -1;
     rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   } else {
-    auto colon = upstream.rfind(':');
+    // "127.0.0.1:8888", or "netns:PID:127.0.0.1:8888" in the workspace's private network.
+    std::optional<NetnsAddress> in_netns = parse_netns_upstream(upstream);
+    const std::string address = in_netns ? in_netns->address : upstream;
+    auto colon = address.rfind(':');
     if (colon == std::string::npos) return -1;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(std::atoi(upstream.c_str() + colon + 1)));
-    if (::inet_pton(AF_INET, upstream.substr(0, colon).c_str(), &addr.sin_addr) != 1) return -1;
-    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    addr.sin_port = htons(static_cast<uint16_t>(std::atoi(address.c_str() + colon + 1)));
+    if (::inet_pton(AF_INET, address.substr(0, colon).c_str(), &addr.sin_addr) != 1) return -1;
+    if (in_netns) {
+      Result<int> made = socket_in_network_of(in_netns->pid, AF_INET);
+      if (!made) return -1;
+      fd = *made;
+    } else {
+      fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    }
     if (fd < 0) return -1;
     rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   }

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/netns.h"
 #include "common/services.h"
 #include "runtime/local/files.h"
 #include "runtime/local/health.h"
@@ -105,8 +106,17 @@ std::string LocalRuntime::capabilities() const {
   }
   text += cgroups_.describe() + "\n";
   text += "isolation: socket workspaces listen on a Unix socket (0600) reachable only by their "
-          "account and the gateway; environments with a TCP port listen on 127.0.0.1, which "
-          "every local user can reach\n";
+          "account and the gateway; ";
+  if (as_root_) {
+    text += "environments with a TCP port listen in a private network that only the gateway enters";
+    text += find_executable("slirp4netns").empty()
+                ? " (slirp4netns is not installed, so they have no outbound network; install it to give them one)"
+                : " (outbound network through slirp4netns)";
+    text += ", unless the environment says network: host\n";
+  } else {
+    text += "environments with a TCP port listen on 127.0.0.1, which every local user can reach "
+            "(run k4ds as root to give them a private network)\n";
+  }
   return text;
 }
 
@@ -228,6 +238,9 @@ Status LocalRuntime::launch(const LaunchSpec& spec) {
     port_text = std::to_string(*port);
     upstream = "127.0.0.1:" + port_text;
   }
+  // As root, a port is private to the workspace's own network; its upstream names the
+  // supervisor holding that network, so it is known only after the launch.
+  const bool private_network = as_root_ && env.port != 0 && !env.host_network;
   std::map<std::string, std::string> values{
       {"socket", socket_path}, {"port", port_text}, {"home", home}, {"run_dir", run},
       {"workspace", id},       {"user", spec.owner}, {"name", spec.name}};
@@ -273,7 +286,7 @@ Status LocalRuntime::launch(const LaunchSpec& spec) {
   ::unlink((state + "/exit").c_str());
   ::unlink((state + "/child.pid").c_str());
   int64_t now_ms = to_unix_ms(std::chrono::system_clock::now());
-  KeyValues kv{{"upstream", upstream},
+  KeyValues kv{{"upstream", private_network ? "" : upstream},
                {"health_path", env.health_path.empty() ? "/" : env.health_path},
                {"started_at_ms", std::to_string(now_ms)},
                {"memory_limit", std::to_string(cgroups_.mode() == Cgroups::Mode::none ? 0 : spec.size.memory_bytes)},
@@ -298,7 +311,9 @@ Status LocalRuntime::launch(const LaunchSpec& spec) {
                             .cgroup_procs = Cgroups::procs_files(*groups),
                             .switch_user = switch_user,
                             .uid = uid,
-                            .gid = gid};
+                            .gid = gid,
+                            .private_network = private_network,
+                            .outbound_helper = private_network ? find_executable("slirp4netns") : ""};
   auto pid = launch_supervised(command);
   if (!pid) {
     (void)Cgroups::kill_and_remove(*groups);
@@ -307,6 +322,7 @@ Status LocalRuntime::launch(const LaunchSpec& spec) {
   }
   kv["supervisor_pid"] = std::to_string(*pid);
   kv["supervisor_start"] = std::to_string(process_start_time(*pid));
+  if (private_network) kv["upstream"] = format_netns_upstream(*pid, upstream);
   return write_file_atomic(state + "/state", format_key_values(kv));
 }
 

@@ -2,6 +2,10 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -62,6 +66,35 @@ void reset_signals() {
   for (int s = 1; s < NSIG; ++s) signal(s, SIG_DFL);  // fails harmlessly for KILL/STOP
 }
 
+// Brings up the loopback interface of the (new) network namespace this process is in.
+bool loopback_up() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  struct ifreq ifr {};
+  std::strcpy(ifr.ifr_name, "lo");
+  bool ok = ::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  ok = ok && ::ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// The outbound helper (slirp4netns) for the namespace of process `target`: started from the
+// host's namespace, it gives the workspace a tap device with NAT to the outside, and no way
+// to the host's own loopback. Returns its pid, or -1.
+pid_t start_outbound_helper(const char* path, pid_t target) {
+  char pid_text[24];
+  format_int(target, pid_text);
+  pid_t helper = ::fork();
+  if (helper != 0) return helper;
+  char arg0[] = "slirp4netns", configure[] = "--configure", mtu[] = "--mtu=65520",
+       no_host[] = "--disable-host-loopback", tap[] = "tap0";
+  char* argv[] = {arg0, configure, mtu, no_host, pid_text, tap, nullptr};
+  char* envp[] = {nullptr};
+  ::execve(path, argv, envp);
+  ::_exit(127);
+}
+
 struct Prepared {
   const SupervisedCommand* cmd;
   std::vector<char*> argv;
@@ -112,6 +145,36 @@ struct Prepared {
 // Copies output into the rotating log until the workspace exits, then records how.
 [[noreturn]] void supervise(const Prepared& p) {
   const SupervisedCommand& c = *p.cmd;
+  pid_t helper = -1;
+  if (c.private_network) {
+    // Fail closed: a workspace that should be private never listens on the host's network.
+    const int host_ns = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (host_ns < 0 || ::unshare(CLONE_NEWNET) != 0 || !loopback_up()) {
+      int log = ::open(c.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      if (log >= 0) {
+        write_str(log, "k4ds: cannot give the workspace a private network: ");
+        write_str(log, std::strerror(errno));
+        write_str(log, "\n");
+        ::close(log);
+      }
+      write_small_file(c.exit_path.c_str(), p.exit_tmp.c_str(), "exit_code=126\nsignal=0\n");
+      ::_exit(0);
+    }
+    if (!c.outbound_helper.empty()) {
+      // The helper must live in the host's network: it is forked from a process still there.
+      helper = ::fork();
+      if (helper == 0) {
+        ::setpgid(0, 0);  // its own group, with slirp4netns: killed together at the end
+        if (::setns(host_ns, CLONE_NEWNET) != 0) ::_exit(126);
+        ::close(host_ns);
+        pid_t slirp = start_outbound_helper(c.outbound_helper.c_str(), ::getppid());
+        int status = 0;
+        if (slirp > 0) ::waitpid(slirp, &status, 0);
+        ::_exit(0);
+      }
+    }
+    ::close(host_ns);
+  }
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) ::_exit(1);
   pid_t child = ::fork();
@@ -165,6 +228,11 @@ struct Prepared {
   }
   if (!exited) ::waitpid(child, &status, 0);
   ::kill(-child, SIGKILL);  // whatever is left of its process group
+  if (helper > 0) {
+    ::kill(-helper, SIGKILL);  // the outbound helper and its slirp4netns
+    ::kill(helper, SIGKILL);
+    ::waitpid(helper, nullptr, 0);
+  }
   char text[96];
   text[0] = '\0';
   std::strcat(text, "exit_code=");

@@ -39,6 +39,7 @@ class SqliteTx final : public Tx {
   Result<Workspace> find_workspace(std::string_view owner, std::string_view name) override;
   Result<std::vector<Workspace>> list_workspaces(const WorkspaceFilter& filter) override;
   Result<Workspace> update_workspace(const Workspace& workspace) override;
+  Status record_activity(const std::vector<std::pair<std::string, int64_t>>& seen) override;
   Status delete_workspace(std::string_view id) override;
 
   Result<WorkspaceEvent> append_event(const WorkspaceEvent& event) override;

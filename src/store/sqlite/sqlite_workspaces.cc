@@ -173,7 +173,7 @@ Result<Workspace> SqliteTx::update_workspace(const Workspace& workspace) {
   Stmt st(conn_,
           "UPDATE workspaces SET owner = ?, name = ?, environment = ?, size_name = ?, "
           "desired = ?, phase = ?, reason = ?, upstream = ?, created_at = ?, updated_at = ?, "
-          "last_activity_at = ?, version = ? WHERE id = ? AND version = ?");
+          "last_activity_at = MAX(last_activity_at, ?), version = ? WHERE id = ? AND version = ?");
   st.text(workspace.owner).text(workspace.name).text(workspace.environment).text(workspace.size);
   st.text(desired_state_name(workspace.desired)).text(phase_name(workspace.phase));
   st.text(workspace.reason).text(workspace.upstream).int64(workspace.created_at);
@@ -184,6 +184,16 @@ Result<Workspace> SqliteTx::update_workspace(const Workspace& workspace) {
   Workspace out = workspace;
   out.version = *rev;
   return out;
+}
+
+Status SqliteTx::record_activity(const std::vector<std::pair<std::string, int64_t>>& seen) {
+  K4DS_RETURN_IF_ERROR(check_writable());
+  for (const auto& [id, time] : seen) {
+    Stmt st(conn_, "UPDATE workspaces SET last_activity_at = ? WHERE id = ? AND last_activity_at < ?");
+    st.int64(time).text(id).int64(time);
+    K4DS_RETURN_IF_ERROR(st.run());
+  }
+  return ok_status();
 }
 
 Status SqliteTx::delete_workspace(std::string_view id) {
