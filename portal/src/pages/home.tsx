@@ -75,7 +75,9 @@ export function WorkspaceTable({ workspaces, envs, showOwner, linkDetails = true
             </td>
             <td data-label="State">
               <StateBadge workspace={w} />
-              {w.phase === 'failed' && w.reason && <div class="reason">{w.reason}</div>}
+              {(w.phase === 'failed' || (w.phase === 'stopped' && w.reason !== 'stopped on request')) && w.reason && (
+                <div class="reason">{w.reason}</div>
+              )}
             </td>
             <td data-label="Address" class="url">
               <a href={w.url} target="_blank" rel="noopener">

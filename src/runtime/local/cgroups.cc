@@ -25,11 +25,9 @@ struct Mount {
   std::string options;  // super options: "rw,memory"
 };
 
-std::vector<Mount> cgroup_mounts() {
+std::vector<Mount> cgroup_mounts(const std::string& mountinfo) {
   std::vector<Mount> out;
-  auto text = read_file("/proc/self/mountinfo");
-  if (!text) return out;
-  std::istringstream in(*text);
+  std::istringstream in(mountinfo);
   std::string line;
   while (std::getline(in, line)) {
     // id parent dev root mountpoint opts [optional...] - fstype source superopts
@@ -53,11 +51,9 @@ bool has_option(const std::string& options, const std::string& name) {
 }
 
 // Our own path in each hierarchy: "memory" → "/process_api/abc", "" (v2) → "/".
-std::map<std::string, std::string> own_paths() {
+std::map<std::string, std::string> own_paths(const std::string& proc_cgroup) {
   std::map<std::string, std::string> out;
-  auto text = read_file("/proc/self/cgroup");
-  if (!text) return out;
-  std::istringstream in(*text);
+  std::istringstream in(proc_cgroup);
   std::string line;
   while (std::getline(in, line)) {
     auto a = line.find(':'), b = line.find(':', a + 1);
@@ -110,8 +106,12 @@ Cgroups Cgroups::disabled(std::string why) {
 }
 
 Cgroups Cgroups::detect() {
-  auto mounts = cgroup_mounts();
-  auto own = own_paths();
+  return detect_from(read_file("/proc/self/mountinfo").value_or(""), read_file("/proc/self/cgroup").value_or(""));
+}
+
+Cgroups Cgroups::detect_from(const std::string& mountinfo, const std::string& proc_cgroup) {
+  auto mounts = cgroup_mounts(mountinfo);
+  auto own = own_paths(proc_cgroup);
   std::string why_not_v2 = "no cgroup2 hierarchy is mounted";
   for (const auto& m : mounts) {
     if (m.fstype != "cgroup2") continue;
@@ -129,12 +129,20 @@ Cgroups Cgroups::detect() {
       why_not_v2 = why;
       continue;
     }
-    (void)write_value(parent_of_own, "cgroup.subtree_control", "+memory +cpu +pids");
-    (void)write_value(parent, "cgroup.subtree_control", "+memory +cpu +pids");
+    // One controller per write: the kernel refuses a whole write naming one it cannot enable.
+    std::string missing;
+    for (const char* name : {"memory", "cpu", "pids"}) {
+      const std::string enable = std::string("+") + name;
+      (void)write_value(parent_of_own, "cgroup.subtree_control", enable);
+      if (!write_value(parent, "cgroup.subtree_control", enable).ok() && std::string(name) != "memory") {
+        missing += std::string(missing.empty() ? "" : " and ") + (std::string(name) == "cpu" ? "CPU" : "process-count");
+      }
+    }
     Cgroups c;
     c.mode_ = Mode::v2;
     c.v2_parent_ = parent;
     c.description_ = "memory, CPU and process limits: cgroup v2 (" + parent + ")";
+    if (!missing.empty()) c.description_ += "; " + missing + " limits are NOT enforced (controller not delegated)";
     return c;
   }
   Cgroups c;

@@ -34,6 +34,8 @@ class Cgroups {
 
   // Looks at /proc/self/cgroup and /proc/self/mountinfo; cheap.
   static Cgroups detect();
+  // The same from those files' text (tests point it at a directory tree laid out like one).
+  static Cgroups detect_from(const std::string& mountinfo, const std::string& proc_cgroup);
   // For tests and for hosts where the operator turns them off.
   static Cgroups disabled(std::string why);
 
