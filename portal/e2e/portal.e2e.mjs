@@ -214,12 +214,26 @@ async function main() {
       await a.getByText('You have no workspaces yet').waitFor();
     });
 
-    await step('alice launches Jupyter · Python 3 and watches it start', async () => {
+    await step('alice creates a volume for shared data', async () => {
+      await a.goto(url + '/volumes');
+      await a.getByRole('heading', { name: 'My volumes' }).waitFor();
+      await a.getByLabel('New volume').fill('Bad Name');
+      await a.getByRole('button', { name: 'Create volume' }).click();
+      await a.getByRole('alert').waitFor(); // the API's own words about the name
+      await a.getByLabel('New volume').fill('data');
+      await a.getByRole('button', { name: 'Create volume' }).click();
+      await a.locator('td[data-label="Name"]', { hasText: 'data' }).waitFor();
+      await a.goto(url + '/');
+      await a.getByRole('heading', { name: 'My workspaces' }).waitFor();
+    });
+
+    await step('alice launches Jupyter · Python 3 with her data volume and watches it start', async () => {
       await a.getByRole('link', { name: 'Launch a workspace' }).click();
       await a.getByRole('heading', { name: 'Launch a workspace' }).waitFor();
       await a.getByRole('radio', { name: /Jupyter · Python 3/ }).check();
       await a.getByLabel('Size').selectOption('small');
       await a.getByLabel('Name', { exact: true }).fill('analysis');
+      await a.getByRole('checkbox', { name: /Also attach data/ }).check();
       await a.getByRole('button', { name: 'Launch', exact: true }).click();
       await a.getByRole('heading', { name: 'Launching analysis' }).waitFor();
       await a.locator('.progress .now').waitFor();
@@ -376,16 +390,18 @@ async function main() {
       await shot(phone.page, 'phone-home');
     });
 
-    await step('alice deletes it, confirmed; her home volume stays', async () => {
+    await step('alice deletes it, confirmed; her home and data volumes stay', async () => {
       await a.getByRole('link', { name: 'My workspaces' }).click();
       await a.locator('tr[data-workspace="alice/analysis"]').getByRole('link', { name: 'analysis', exact: true }).click();
       await a.getByRole('button', { name: 'Delete', exact: true }).click();
       const dialog = a.getByRole('dialog');
-      await dialog.getByText(/Your volumes \(home\) are kept/).waitFor();
+      await dialog.getByText(/Your volumes \(home, data\) are kept/).waitFor();
       await dialog.getByRole('button', { name: 'Delete workspace' }).click();
       await a.getByText('You have no workspaces yet').waitFor({ timeout: 30_000 });
       await a.getByRole('link', { name: 'Volumes' }).click();
       await a.locator('table.list td[data-label="Name"]', { hasText: 'home' }).waitFor();
+      await a.locator('table.list td[data-label="Name"]', { hasText: 'data' }).waitFor();
+      await shot(a, 'volumes');
     });
 
     await step('no script errors or blocked content in any page', async () => {

@@ -218,7 +218,7 @@ export const api = {
   allWorkspaces: () => items(request<List<Workspace>>('GET', '/workspaces?all=true')),
   sharedWithMe: () => items(request<List<Workspace>>('GET', '/workspaces?shared=true')),
   workspace: (owner: string, name: string) => request<Workspace>('GET', workspacePath(owner, name)),
-  launch: (spec: { environment: string; name?: string; size?: string }) =>
+  launch: (spec: { environment: string; name?: string; size?: string; volumes?: string[] }) =>
     request<Workspace>('POST', '/workspaces', spec),
   start: (owner: string, name: string) =>
     request<Workspace>('POST', workspacePath(owner, name) + '/start'),
@@ -234,6 +234,7 @@ export const api = {
     request<void>('DELETE', workspacePath(owner, name) + '/shares/' + seg(principal)),
 
   volumes: () => items(request<List<Volume>>('GET', '/volumes')),
+  createVolume: (name: string) => request<Volume>('POST', '/volumes', { name }),
 
   tokens: () => items(request<List<Token>>('GET', '/tokens')),
   createToken: (name: string, expiresInDays?: number) =>

@@ -103,6 +103,7 @@ Reply handle_delete_token(ApiCore&, ApiCall&);
 Reply handle_list_environments(ApiCore&, ApiCall&);
 Reply handle_list_sizes(ApiCore&, ApiCall&);
 Reply handle_list_volumes(ApiCore&, ApiCall&);
+Reply handle_create_volume(ApiCore&, ApiCall&);
 // workspace_routes.cc
 Reply handle_list_workspaces(ApiCore&, ApiCall&);
 Reply handle_create_workspace(ApiCore&, ApiCall&);

@@ -1,6 +1,8 @@
 // Workspaces: list, launch, get, start, stop, delete, events, logs. Watching is in watch.cc.
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "api/dry_run.h"
 #include "api/handler_util.h"
 #include "api/json_encode.h"
@@ -42,6 +44,25 @@ Status append_event(ApiCore& core, Tx& tx, const Workspace& ws, std::string mess
                        .time = to_unix_ms(core.services.clock->now()),
                        .message = std::move(message)};
   return tx.append_event(event).status();
+}
+
+// The ids of the volumes a launch mounts: home first, then the owner's volumes named in
+// `names` (each once, in the order given).
+Result<std::vector<std::string>> chosen_volumes(Tx& tx, const std::string& owner, const Volume& home,
+                                                const std::vector<std::string>& names) {
+  std::vector<std::string> ids{home.id};
+  if (names.empty()) return ids;
+  Result<std::vector<Volume>> mine = tx.list_volumes(std::string_view(owner));
+  if (!mine) return mine.status();
+  for (const std::string& name : names) {
+    auto it = std::find_if(mine->begin(), mine->end(), [&](const Volume& v) { return v.name == name; });
+    if (it == mine->end()) {
+      return invalid_argument("you have no volume named " + name +
+                              "; create it first (k4ds volume create " + name + ", or the Volumes page)");
+    }
+    if (std::find(ids.begin(), ids.end(), it->id) == ids.end()) ids.push_back(it->id);
+  }
+  return ids;
 }
 
 // Finds the user's home volume, creating it on first use.
@@ -153,8 +174,10 @@ Reply handle_list_workspaces(ApiCore& core, ApiCall& call) {
 
 Reply handle_create_workspace(ApiCore& core, ApiCall& call) {
   Result<JsonBody> body = JsonBody::parse(call.request, core.options.max_body_bytes,
-                                          {"environment", "name", "size"});
+                                          {"environment", "name", "size", "volumes"});
   if (!body) return fail(call, body.status());
+  auto requested_volumes = body->strings("volumes");
+  if (!requested_volumes) return fail(call, requested_volumes.status());
   auto environment_name = body->string("environment");
   if (!environment_name) return fail(call, environment_name.status());
   auto requested_name = body->string("name");
@@ -225,12 +248,15 @@ Reply handle_create_workspace(ApiCore& core, ApiCall& call) {
     }
     Result<Volume> home = home_volume(core, tx, owner, now_ms);
     if (!home) return home.status();
+    Result<std::vector<std::string>> volume_ids =
+        chosen_volumes(tx, owner, *home, requested_volumes->value_or(std::vector<std::string>{}));
+    if (!volume_ids) return volume_ids.status();
     Workspace ws{.id = random_uuid(*core.services.random),
                  .owner = owner,
                  .name = name,
                  .environment = environment->name,
                  .size = size_name,
-                 .volumes = {home->id},
+                 .volumes = std::move(volume_ids).value(),
                  .desired = DesiredState::running,
                  .phase = Phase::pending,
                  .reason = "queued",

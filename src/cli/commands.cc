@@ -57,6 +57,7 @@ void add_commands(CLI::App& app, int* exit_code) {
   add_session_verbs(app, ctx);
   add_workspace_verbs(app, ctx);
   add_token_verbs(app, ctx);
+  add_volume_verbs(app, ctx);
   add_admin_verbs(app, ctx);
   add_access_verbs(app, ctx);
 }

@@ -46,6 +46,7 @@ Result<OutputFormat> output_format(const std::string& text);
 void add_session_verbs(CLI::App& app, const Context& ctx);
 void add_workspace_verbs(CLI::App& app, const Context& ctx);
 void add_token_verbs(CLI::App& app, const Context& ctx);
+void add_volume_verbs(CLI::App& app, const Context& ctx);
 void add_admin_verbs(CLI::App& app, const Context& ctx);
 void add_access_verbs(CLI::App& app, const Context& ctx);
 // `k4ds quota` (yours) on the app; `quota ls|set|rm` under `k4ds admin`.

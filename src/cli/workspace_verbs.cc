@@ -20,6 +20,7 @@ struct WorkspaceOptions {
   std::string output;
   std::string new_name;  // launch --name
   std::string size;      // launch --size
+  std::vector<std::string> volumes;  // launch --volume (repeatable)
   bool all = false;      // ls --all
   bool shared = false;   // ls --shared
   bool watch = false;    // status -w
@@ -99,6 +100,11 @@ Status launch(ApiClient& api, const WorkspaceOptions& o) {
   json::object body{{"environment", o.name}};
   if (!o.new_name.empty()) body["name"] = o.new_name;
   if (!o.size.empty()) body["size"] = o.size;
+  if (!o.volumes.empty()) {
+    json::array volumes;
+    for (const auto& v : o.volumes) volumes.push_back(json::string(v));
+    body["volumes"] = std::move(volumes);
+  }
   if (o.dry_run) return launch_dry_run(api, body, *format);
   Result<json::value> ws = api.post("/api/v1/workspaces", body);
   if (!ws) return ws.status();
@@ -291,11 +297,14 @@ void add_workspace_verbs(CLI::App& app, const Context& ctx) {
   cmd->add_option("environment", o->name, "Environment to run (see k4ds env ls)")->required();
   cmd->add_option("-n,--name", o->new_name, "Workspace name (default: the environment's name)");
   cmd->add_option("-s,--size", o->size, "Size (see k4ds size ls; default: the environment's)");
+  cmd->add_option("-v,--volume", o->volumes,
+                  "Also mount this volume of yours as ~/volumes/NAME (repeatable; see k4ds volume ls)");
   cmd->add_flag("--dry-run", o->dry_run,
                 "Create nothing; print the Kubernetes objects the launch would create "
                 "(YAML, or a JSON List with -o json)");
   add_output_option(cmd, &o->output);
   cmd->footer("Examples:\n  k4ds launch jupyter-python --name analysis --size large\n"
+              "  k4ds launch jupyter-python --volume data\n"
               "  k4ds launch jupyter-python --dry-run -o yaml");
 
   o = std::make_shared<WorkspaceOptions>();

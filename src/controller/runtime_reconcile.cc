@@ -126,9 +126,21 @@ int Controller::execute(const Workspace* ws, const ObservedWorkspace* observed,
                     .volume_id = ws->volumes.empty() ? "" : ws->volumes.front(),
                     .environment = *env,
                     .size = *size};
-    if (Result<User> owner = read_value(store_, [&](Tx& tx) { return tx.get_user(ws->owner); })) {
-      spec.owner_uid = owner->uid_number;
-      spec.owner_gid = owner->gid_number;
+    Status read = store_.read([&](Tx& tx) -> Status {
+      if (Result<User> owner = tx.get_user(ws->owner)) {
+        spec.owner_uid = owner->uid_number;
+        spec.owner_gid = owner->gid_number;
+      }
+      for (std::size_t i = 1; i < ws->volumes.size(); ++i) {
+        Result<Volume> volume = tx.get_volume(ws->volumes[i]);
+        if (!volume) return volume.status();
+        spec.extra_volumes.push_back({.volume_id = volume->id, .name = volume->name});
+      }
+      return ok_status();
+    });
+    if (!read.ok()) {
+      log_->warn("workspace {}: cannot read its volumes, will retry: {}", who, read.to_string());
+      return 0;
     }
     Status s = runtime_impl_->apply(spec);
     if (!s.ok()) {

@@ -33,6 +33,7 @@
 
 #include "common/result.h"
 #include "model/model.h"
+#include "model/quota.h"
 
 namespace k4ds {
 
@@ -42,12 +43,22 @@ struct LaunchSpec {
   std::string owner;
   std::string name;
   std::string volume_id;  // the home volume
+  // More of the owner's volumes, mounted as volumes/<name> in the home volume.
+  struct Mount {
+    std::string volume_id;
+    std::string name;
+  };
+  std::vector<Mount> extra_volumes;
   Environment environment;
   Size size;
   // The owner's POSIX ids from the directory (uidNumber / gidNumber); -1 = not known. Workspaces
   // then run under that uid and gid, so files on shared storage (NFS) keep their owner.
   int64_t owner_uid = -1;
   int64_t owner_gid = -1;
+  // The owner's effective k4ds quota (resolve_quota, model/quota.h), for runtimes that enforce
+  // it themselves (Kubernetes, per-user namespaces: a ResourceQuota and a LimitRange). nullopt =
+  // not known: what such a runtime already enforces is left as it is.
+  std::optional<QuotaLimits> owner_quota;
 };
 
 enum class RunState {

@@ -116,10 +116,23 @@ TEST_F(CliEndToEnd, UserJourneyAgainstARealServer) {
   r = run_k4ds({"admin", "user", "ls"}, alice);
   EXPECT_EQ(r.exit_code, 4) << "a non-admin is refused admin verbs: " << r;
 
-  // Alice's workspace.
-  r = run_k4ds({"launch", env_name, "--name", "analysis"}, alice);
+  // Alice's volumes and workspace: a volume of hers mounted besides home.
+  r = run_k4ds({"volume", "create", "data"}, alice);
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("--volume data"), std::string::npos) << r;
+  r = run_k4ds({"volume", "create", "data"}, alice);
+  EXPECT_EQ(r.exit_code, 6) << "a second volume named data is a conflict: " << r;
+  r = run_k4ds({"launch", env_name, "--name", "analysis", "--volume", "nothing"}, alice);
+  EXPECT_EQ(r.exit_code, 9) << "an unknown volume is bad input: " << r;
+  EXPECT_NE(r.err.find("you have no volume named nothing"), std::string::npos) << r;
+  r = run_k4ds({"launch", env_name, "--name", "analysis", "--volume", "data"}, alice);
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_NE(r.out.find("alice/analysis"), std::string::npos) << r;
+  r = run_k4ds({"volume", "ls", "-o", "json"}, alice);
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(parse_json(r).at("items").as_array().size(), 2u) << "home (made at the launch) and data: " << r;
+  r = run_k4ds({"volume", "ls"}, bob);
+  EXPECT_NE(r.out.find("No volumes yet"), std::string::npos) << "bob sees only his own: " << r;
   r = run_k4ds({"launch", env_name, "--name", "analysis"}, alice);
   EXPECT_EQ(r.exit_code, 6) << "same name twice: " << r;
   r = run_k4ds({"ls"}, alice);
@@ -133,6 +146,7 @@ TEST_F(CliEndToEnd, UserJourneyAgainstARealServer) {
   json::array items = parse_json(r).at("items").as_array();
   ASSERT_EQ(items.size(), 1u) << r;
   EXPECT_EQ(items[0].at("owner"), "alice");
+  EXPECT_EQ(items[0].at("volumes").as_array().size(), 2u) << "home, then data: " << r;
   EXPECT_EQ(items[0].at("name"), "analysis");
   EXPECT_EQ(items[0].at("environment"), env_name.c_str());
 
@@ -251,7 +265,7 @@ TEST(CliWithoutServer, EveryVerbHasHelp) {
         {"admin", "user", "ls"}, {"admin", "user", "rm"}, {"admin", "user", "passwd"},
         {"admin", "group", "add"}, {"admin", "group", "ls"}, {"admin", "group", "rm"},
         {"admin", "group", "members"}, {"admin", "group", "add-member"},
-        {"admin", "group", "rm-member"}}) {
+        {"admin", "group", "rm-member"}, {"volume", "ls"}, {"volume", "create"}}) {
     verb.push_back("--help");
     Outcome r = run_k4ds(verb, {{"HOME", "/nonexistent"}});
     EXPECT_EQ(r.exit_code, 0) << verb[0] << " " << r;

@@ -17,7 +17,9 @@ export function LaunchPage({ user }: { user: User }) {
 function LaunchForm({ user, onLaunched }: { user: User; onLaunched: (w: Workspace) => void }) {
   const catalog = useAsync(() => Promise.all([api.environments(), api.sizes()]), []);
   const quota = useAsync(() => api.quota(), []);
+  const volumes = useAsync(() => api.volumes(), []);
   const [envChoice, setEnvChoice] = useState('');
+  const [extra, setExtra] = useState<string[]>([]);
   const [sizeChoice, setSizeChoice] = useState('');
   const [name, setName] = useState('');
   const [error, setError] = useState('');
@@ -34,6 +36,14 @@ function LaunchForm({ user, onLaunched }: { user: User; onLaunched: (w: Workspac
   const [envs, sizes] = catalog.data as [Environment[], Size[]];
   const firstAvailable = envs.find((e) => e.available);
   const env = envs.find((e) => e.name === envChoice) ?? firstAvailable;
+  // Environments sharing a display name are versions of one: one choice with a version menu.
+  const families = envs.reduce<Environment[][]>((out, e) => {
+    const family = out.find((f) => f[0].display_name === e.display_name);
+    if (family) family.push(e);
+    else out.push([e]);
+    return out;
+  }, []);
+  const others = (volumes.data ?? []).filter((v) => v.name !== 'home');
   const fit = (name: string) => quota.data?.sizes.find((s) => s.name === name);
   const fits = (name: string) => fit(name)?.fits ?? true;
   const preferred = env?.default_size || sizes[0]?.name || '';
@@ -47,7 +57,12 @@ function LaunchForm({ user, onLaunched }: { user: User; onLaunched: (w: Workspac
     setBusy(true);
     setError('');
     try {
-      const created = await api.launch({ environment: env.name, size, name: name.trim() || undefined });
+      const created = await api.launch({
+        environment: env.name,
+        size,
+        name: name.trim() || undefined,
+        volumes: extra.length ? extra : undefined,
+      });
       onLaunched(created);
     } catch (err) {
       setError(messageOf(err));
@@ -64,25 +79,46 @@ function LaunchForm({ user, onLaunched }: { user: User; onLaunched: (w: Workspac
           <legend>Environment</legend>
           {envs.length === 0 && <p class="empty">This server offers no environments yet; ask your admin to add one.</p>}
           <div class="choices">
-            {envs.map((e) => (
-              <label key={e.name} class={`choice${e.available ? '' : ' unavailable'}`}>
-                <input
-                  type="radio"
-                  name="environment"
-                  value={e.name}
-                  checked={env?.name === e.name}
-                  disabled={!e.available}
-                  onChange={() => {
-                    setEnvChoice(e.name);
-                    setSizeChoice('');
-                  }}
-                />
-                <span class="choice-title">{e.display_name}</span>
-                {e.version && <span class="muted"> version {e.version}</span>}
-                <span class="choice-text">{e.description}</span>
-                {!e.available && <span class="choice-text reason">Not available: {e.unavailable_reason}</span>}
-              </label>
-            ))}
+            {families.map((family) => {
+              const chosen = family.find((e) => e.name === env?.name);
+              const e = chosen ?? family.find((f) => f.available) ?? family[0];
+              const pick = (name: string) => {
+                setEnvChoice(name);
+                setSizeChoice('');
+              };
+              return (
+                <label key={family[0].name} class={`choice${e.available ? '' : ' unavailable'}`}>
+                  <input
+                    type="radio"
+                    name="environment"
+                    value={e.name}
+                    checked={chosen !== undefined}
+                    disabled={!family.some((f) => f.available)}
+                    onChange={() => pick(e.name)}
+                  />
+                  <span class="choice-title">{e.display_name}</span>
+                  {family.length === 1
+                    ? e.version && <span class="muted"> version {e.version}</span>
+                    : (
+                      <select
+                        class="version"
+                        aria-label={`Version of ${e.display_name}`}
+                        value={e.name}
+                        onChange={(ev) => pick(ev.currentTarget.value)}
+                      >
+                        {family.map((f) => (
+                          <option key={f.name} value={f.name} disabled={!f.available}>
+                            version {f.version || f.name}
+                            {f.available ? '' : ' (not available)'}
+                          </option>
+                        ))}
+                      </select>
+                    )}
+                  <span class="choice-text">{e.description}</span>
+                  {!e.available && <span class="choice-text reason">Not available: {e.unavailable_reason}</span>}
+                </label>
+              );
+            })}
           </div>
         </fieldset>
 
@@ -121,9 +157,32 @@ function LaunchForm({ user, onLaunched }: { user: User; onLaunched: (w: Workspac
           environment's name.
         </p>
 
-        <p class="hint">
-          Your home volume is attached. Files in it are kept when the workspace is stopped or deleted.
-        </p>
+        <fieldset>
+          <legend>Volumes</legend>
+          <p class="hint">
+            Your home volume is attached. Files in it are kept when the workspace is stopped or deleted.
+            {others.length === 0 && (
+              <>
+                {' '}
+                To share files between workspaces, <Link href="/volumes">create another volume</Link>.
+              </>
+            )}
+          </p>
+          {others.map((v) => (
+            <label key={v.id} class="check">
+              <input
+                type="checkbox"
+                name="volume"
+                value={v.name}
+                checked={extra.includes(v.name)}
+                onChange={(ev) =>
+                  setExtra(ev.currentTarget.checked ? [...extra, v.name] : extra.filter((n) => n !== v.name))
+                }
+              />{' '}
+              Also attach <strong>{v.name}</strong>, as <code>~/volumes/{v.name}</code>
+            </label>
+          ))}
+        </fieldset>
         <ErrorBox error={error} />
         <div class="actions">
           <button type="submit" class="primary" disabled={busy || !env || refusal !== null}>

@@ -1,6 +1,7 @@
 // My volumes: storage that outlives workspaces.
 import { Fragment } from 'preact';
-import { api } from '../api';
+import { useState } from 'preact/hooks';
+import { api, messageOf } from '../api';
 import { Link } from '../router';
 import { Age, ErrorBox, Loading, PageTitle, TableHead, useAsync } from '../ui';
 
@@ -8,14 +9,56 @@ export function VolumesPage() {
   const volumes = useAsync(() => api.volumes(), []);
   const workspaces = useAsync(() => api.workspaces(), []);
   const usedBy = (id: string) => (workspaces.data ?? []).filter((w) => w.volumes.includes(id));
+  const [name, setName] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError('');
+    try {
+      await api.createVolume(name.trim());
+      setName('');
+      volumes.reload();
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
 
   return (
     <>
       <PageTitle title="My volumes">My volumes</PageTitle>
       <p class="hint">
         Volumes keep your files. They are attached to your workspaces and kept when a workspace is stopped or deleted.
+        Every workspace has your home volume; choose others when you launch, and they appear as{' '}
+        <code>~/volumes/NAME</code>.
       </p>
-      <ErrorBox error={volumes.error || workspaces.error} />
+      <form class="inline-form" onSubmit={create}>
+        <div class="grow">
+          <label for="volume-name">New volume</label>
+          <input
+            id="volume-name"
+            value={name}
+            required
+            maxLength={63}
+            autocapitalize="none"
+            spellcheck={false}
+            placeholder="data"
+            aria-describedby="volume-name-help"
+            onInput={(e) => setName(e.currentTarget.value)}
+          />
+        </div>
+        <button type="submit" class="primary" disabled={busy}>
+          Create volume
+        </button>
+      </form>
+      <p id="volume-name-help" class="hint">
+        Lower-case letters, digits and dashes.
+      </p>
+      <ErrorBox error={error || volumes.error || workspaces.error} />
       {volumes.data === undefined ? (
         !volumes.error && <Loading what="your volumes" />
       ) : volumes.data.length === 0 ? (

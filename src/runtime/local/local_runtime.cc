@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -22,6 +23,7 @@
 #include "runtime/local/host.h"
 #include "runtime/local/log_files.h"
 #include "runtime/local/supervisor.h"
+#include "runtime/local/volume_links.h"
 
 namespace k4ds {
 
@@ -218,6 +220,24 @@ Status LocalRuntime::launch(const LaunchSpec& spec) {
   K4DS_RETURN_IF_ERROR(make_dir(state, 0700));
   if (::access(home.c_str(), F_OK) != 0) {
     K4DS_RETURN_IF_ERROR(own_dir(home, 0700, switch_user, uid, gid));
+  }
+  std::vector<std::pair<std::string, std::string>> links;
+  for (const auto& mount : spec.extra_volumes) {
+    if (mount.volume_id.empty() || mount.volume_id.find('/') != std::string::npos) continue;
+    const std::string dir = volume_dir(mount.volume_id);
+    if (::access(dir.c_str(), F_OK) != 0) K4DS_RETURN_IF_ERROR(own_dir(dir, 0700, switch_user, uid, gid));
+    links.emplace_back(dir, mount.name);
+  }
+  std::vector<std::string> skipped;
+  K4DS_RETURN_IF_ERROR(link_volumes(home, links, switch_user, uid, gid, skipped));
+  if (!skipped.empty()) {
+    // Where the owner sees it: the workspace's log (k4ds logs, the portal's log viewer).
+    std::string text;
+    for (const auto& why : skipped) text += "k4ds: " + why + "\n";
+    if (FILE* f = std::fopen((state + "/output.log").c_str(), "a")) {
+      std::fputs(text.c_str(), f);
+      std::fclose(f);
+    }
   }
   K4DS_RETURN_IF_ERROR(own_dir(run, 0700, switch_user, uid, gid));
   for (const char* sub : {"/jupyter", "/jupyter/runtime", "/jupyter/data", "/jupyter/config"}) {
