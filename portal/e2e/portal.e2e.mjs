@@ -38,9 +38,27 @@ function check(condition, message) {
 
 // ---- the server -------------------------------------------------------------------------
 
+// The built-in catalog, plus the Python notebook a second time under the same display name: two
+// versions of one environment, which the Launch page offers as one choice with a version menu.
+function notebook(extra = []) {
+  const args = ['/usr/bin/python3', '-m', 'notebook', '--no-browser', '--sock={socket}', '--notebook-dir={home}',
+    '--NotebookApp.token=', '--NotebookApp.password=', '--NotebookApp.allow_remote_access=True', ...extra];
+  return JSON.stringify(args);
+}
+const catalog = `environments:
+  - {name: jupyter-python, display_name: "Jupyter · Python 3", version: "6.4", health_path: /api, default_size: small,
+     description: "Jupyter Notebook with the Python 3 kernel", command: ${notebook()}}
+  - {name: jupyter-python-next, display_name: "Jupyter · Python 3", version: "6.4 (next)", health_path: /api,
+     default_size: small, description: "The same, offered as a second version", command: ${notebook()}}
+  - {name: jupyter-r, display_name: "Jupyter · R", version: "6.4", health_path: /api, default_size: small,
+     description: "Jupyter Notebook with the R kernel (IRkernel)",
+     command: ${notebook(['--MultiKernelManager.default_kernel_name=ir'])}}
+`;
+
 function startServer(dir) {
   const log = fs.openSync(path.join(dir, 'server.log'), 'w');
-  const child = spawn(binary, ['up', '--listen', '127.0.0.1:0', '--data-dir', path.join(dir, 'data')], {
+  fs.writeFileSync(path.join(dir, 'k4ds.yaml'), catalog);
+  const child = spawn(binary, ['up', '-c', path.join(dir, 'k4ds.yaml'), '--listen', '127.0.0.1:0', '--data-dir', path.join(dir, 'data')], {
     env: { ...process.env, HOME: dir, K4DS_ADMIN_PASSWORD: passwords.admin },
     stdio: ['ignore', 'pipe', log],
   });
@@ -230,6 +248,11 @@ async function main() {
     await step('alice launches Jupyter · Python 3 with her data volume and watches it start', async () => {
       await a.getByRole('link', { name: 'Launch a workspace' }).click();
       await a.getByRole('heading', { name: 'Launch a workspace' }).waitFor();
+      // Two versions of Jupyter · Python 3 are one choice with a version menu.
+      const version = a.getByLabel('Version of Jupyter · Python 3');
+      await version.selectOption('jupyter-python-next');
+      check(await a.getByRole('radio', { name: /Jupyter · Python 3/ }).isChecked(), 'choosing a version chooses its environment');
+      await version.selectOption('jupyter-python');
       await a.getByRole('radio', { name: /Jupyter · Python 3/ }).check();
       await a.getByLabel('Size').selectOption('small');
       await a.getByLabel('Name', { exact: true }).fill('analysis');
