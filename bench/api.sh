@@ -14,7 +14,8 @@
 #
 # Usage: bench/api.sh    (as root or not; ~1.5 min)
 # Env:   K4DS_BIN (default build/bench-release/k4ds), USERS (default 50000), WORKSPACES (default
-#        10000), DURATION (s, default 10), CONNECTIONS (default 64), THREADS (default 2)
+#        10000), DURATION (s, default 10), CONNECTIONS (default 64), LIGHT (connections for the
+#        p99 target, default 4), THREADS (default 2)
 # Everything it starts is stopped by PID, and its temp dir removed, also on failure.
 set -euo pipefail
 
@@ -28,6 +29,7 @@ WORKSPACES=${WORKSPACES:-10000}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
+LIGHT=${LIGHT:-4}  # connections for the latency target: a light load, not saturation
 [ -x "$K4DS_BIN" ] || { echo "api.sh: no k4ds binary at $K4DS_BIN; build it or set K4DS_BIN" >&2; exit 2; }
 [ "$WORKSPACES" -le "$USERS" ] || { echo "api.sh: WORKSPACES must not exceed USERS (one each)" >&2; exit 2; }
 
@@ -53,12 +55,13 @@ wrk_figures() {
        /Non-2xx/ {bad=$NF}
        END {printf "%d %.2f %.2f %d\n", rps, p50, p99, bad+0}'
 }
-run_wrk() {  # name url header
-  local out
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$3" "$2")
+run_wrk() {  # name url header [connections]
+  local out connections=${4:-$CONNECTIONS}
+  out=$(wrk -t"$THREADS" -c"$connections" -d"${DURATION}s" --latency -H "$3" "$2")
   read -r rps p50 p99 bad <<<"$(wrk_figures <<<"$out")"
   [ "$bad" = 0 ] || { echo "api.sh: $1 answered $bad requests with an error status" >&2; echo "$out" >&2; exit 1; }
-  printf '  %-44s %8d req/s   p50 %6.2f ms   p99 %6.2f ms\n' "$1" "$rps" "$p50" "$p99"
+  printf '  %-52s %8d req/s   p50 %6.2f ms   p99 %6.2f ms\n' "$1 (c$connections)" "$rps" "$p50" "$p99"
+  last_p99=$p99
 }
 
 # ---- k4ds -------------------------------------------------------------------------------------
@@ -80,7 +83,6 @@ stop_pid "$k4ds_pid"
 
 echo "api.sh: writing $USERS users and $WORKSPACES workspaces into k4ds's store"
 sqlite3 "$work/data/k4ds.db" <<SQL
-PRAGMA journal_mode = WAL;
 BEGIN;
 CREATE TEMP TABLE n(i INTEGER PRIMARY KEY);
 WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $USERS) INSERT INTO n SELECT i FROM c;
@@ -160,9 +162,18 @@ curl -sS --fail-with-body -o /dev/null -H "Authorization: token $jh_token" "$hub
 echo
 echo "API at scale: $USERS users, $WORKSPACES workspaces; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s; $(nproc) CPUs"
 printf '  %-44s %8d ms\n' "k4ds restart to first API answer" "$k4ds_restart" "JupyterHub restart to first API answer" "$hub_restart"
+run_wrk "k4ds GET /api/v1/users/$mid" "$portal/api/v1/users/$mid" "Authorization: Bearer $token" "$LIGHT"
+light_p99=$last_p99
 run_wrk "k4ds GET /api/v1/users/$mid" "$portal/api/v1/users/$mid" "Authorization: Bearer $token"
+k4ds_rps=$rps
 run_wrk "k4ds GET /api/v1/workspaces/$mid/analysis" "$portal/api/v1/workspaces/$mid/analysis" "Authorization: Bearer $token"
+run_wrk "JupyterHub GET /hub/api/users/$mid" "$hub/users/$mid" "Authorization: token $jh_token" "$LIGHT"
 run_wrk "JupyterHub GET /hub/api/users/$mid" "$hub/users/$mid" "Authorization: token $jh_token"
+hub_rps=$rps
 echo "  k4ds RSS $(( $(rss_kib "$k4ds_pid") / 1024 )) MiB"
 echo
+echo "restart: k4ds $k4ds_restart ms, JupyterHub $hub_restart ms"
 [ "$k4ds_restart" -lt 2000 ] && echo "target restart < 2 s: met" || echo "target restart < 2 s: NOT met"
+awk -v p="$light_p99" 'BEGIN { exit !(p < 10) }' && echo "target API p99 < 10 ms (c$LIGHT): met" ||
+  echo "target API p99 < 10 ms (c$LIGHT): NOT met"
+echo "GET one user, c$CONNECTIONS: k4ds / JupyterHub = $(awk -v a="$k4ds_rps" -v b="$hub_rps" 'BEGIN { printf "%.0f", a / (b > 0 ? b : 1) }')x requests/s"
