@@ -7,14 +7,17 @@ namespace json = boost::json;
 
 Result<json::object> launch_preview(json::object workspace_json, const Workspace& workspace,
                                     const Environment& environment, const Size& size,
-                                    const User* user,
+                                    const User* user, std::optional<QuotaLimits> owner_quota,
+                                    std::vector<LaunchSpec::Mount> extra_volumes,
                                     const kubernetes::KubernetesOptions* configured) {
   LaunchSpec spec{.workspace_id = workspace.id,
                   .owner = workspace.owner,
                   .name = workspace.name,
                   .volume_id = workspace.volumes.empty() ? "" : workspace.volumes.front(),
+                  .extra_volumes = std::move(extra_volumes),
                   .environment = environment,
-                  .size = size};
+                  .size = size,
+                  .owner_quota = std::move(owner_quota)};
   kubernetes::PosixIds ids;
   if (user) ids = {.uid = user->uid_number, .gid = user->gid_number};
   const kubernetes::KubernetesOptions defaults;

@@ -13,6 +13,8 @@
 #include "common/result.h"
 #include "kubernetes/options.h"
 #include "model/model.h"
+#include "model/quota.h"
+#include "runtime/runtime.h"
 
 namespace k4ds::api {
 
@@ -21,7 +23,8 @@ namespace k4ds::api {
 Result<boost::json::object> launch_preview(boost::json::object workspace_json,
                                            const Workspace& workspace,
                                            const Environment& environment, const Size& size,
-                                           const User* user,
+                                           const User* user, std::optional<QuotaLimits> owner_quota,
+                                           std::vector<LaunchSpec::Mount> extra_volumes,
                                            const kubernetes::KubernetesOptions* configured);
 
 }  // namespace k4ds::api

@@ -264,9 +264,19 @@ Reply handle_create_workspace(ApiCore& core, ApiCall& call) {
                  .updated_at = now_ms};
     if (*dry_run) {
       Result<User> user = tx.get_user(owner);
+      std::optional<QuotaLimits> quota;
+      auto groups = groups_of(tx, owner);
+      auto quotas = tx.list_quotas();
+      if (groups && quotas) quota = resolve_quota(owner, *groups, *quotas);
+      std::vector<LaunchSpec::Mount> extra;
+      for (std::size_t i = 1; i < ws.volumes.size(); ++i) {
+        Result<Volume> volume = tx.get_volume(ws.volumes[i]);
+        if (!volume) return volume.status();
+        extra.push_back({.volume_id = volume->id, .name = volume->name});
+      }
       auto p = launch_preview(core.workspace_object(ws, call.context.secure), ws, *environment,
-                              *catalog->find_size(size_name), user ? &*user : nullptr,
-                              core.options.kubernetes ? &*core.options.kubernetes : nullptr);
+                              *catalog->find_size(size_name), user ? &*user : nullptr, std::move(quota),
+                              std::move(extra), core.options.kubernetes ? &*core.options.kubernetes : nullptr);
       if (!p) return p.status();
       preview = std::move(p).value();
       return failed_precondition("dry run");  // rolls back the home volume, if it was new

@@ -6,16 +6,6 @@
 
 namespace k4ds {
 
-Result<std::vector<std::string>> groups_of(Tx& tx, std::string_view user) {
-  auto groups = tx.list_groups();  // ordered by name, members sorted
-  if (!groups) return groups.status();
-  std::vector<std::string> out;
-  for (const Group& g : *groups) {
-    if (std::binary_search(g.members.begin(), g.members.end(), user)) out.push_back(g.name);
-  }
-  return out;
-}
-
 Result<bool> effective_admin(Tx& tx, const User& user) {
   if (user.admin) return true;
   if (user.disabled) return false;

@@ -16,8 +16,7 @@
 
 namespace k4ds {
 
-// Names of the groups `user` is a member of, sorted.
-Result<std::vector<std::string>> groups_of(Tx& tx, std::string_view user);
+// groups_of(tx, user) (the groups a user is in) is in store/store.h.
 // The user's admin flag, or an allow `admin` rule that matches them first.
 Result<bool> effective_admin(Tx& tx, const User& user);
 

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -64,7 +65,7 @@ class RuntimeLoader {
     bool is_map = r_.for_each_key(node, path,
                                   {"kind", "kubeconfig", "context", "in_cluster", "namespace_mode", "namespace", "namespace_prefix",
     "storage_class", "volume_size", "nfs", "registries", "node_pools", "gateway_pod_labels",
-    "gateway_namespace", "default_uid", "default_gid", "upstream"},
+    "gateway_namespace", "default_uid", "default_gid", "upstream", "qps", "burst"},
                                   [&](std::string_view key, const YAML::Node& v, const std::string& p) {
                                     if (key == "kind") {
                                       load_kind(v, p);
@@ -176,6 +177,18 @@ class RuntimeLoader {
         if (key == "default_uid" && *n == 0)
           r_.report(p, "workspaces never run as root (uid 0); use an ordinary uid such as 1000");
       }
+    } else if (key == "qps") {
+      if (auto s = r_.string(v, p)) {
+        char* end = nullptr;
+        double qps = std::strtod(s->c_str(), &end);
+        bool number = !s->empty() && end == s->c_str() + s->size() && s->find_first_not_of("0123456789.") == std::string::npos;
+        if (number && qps > 0 && qps <= 10000) k_.api_qps = qps;
+        else r_.report(p, fmt::format("must be a number of requests per second to the Kubernetes API, above 0 and at "
+                                      "most 10000, such as 20; not \"{}\"", *s));
+      }
+    } else if (key == "burst") {
+      if (auto n = r_.integer(v, p, 1, 100000, "how many requests k4ds may send to the Kubernetes API at once before qps applies"))
+        k_.api_burst = *n;
     } else if (key == "upstream") {
       if (auto s = r_.string(v, p)) {
         if (*s == "service") k_.upstream = UpstreamMode::service;

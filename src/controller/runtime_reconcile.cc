@@ -131,6 +131,10 @@ int Controller::execute(const Workspace* ws, const ObservedWorkspace* observed,
         spec.owner_uid = owner->uid_number;
         spec.owner_gid = owner->gid_number;
       }
+      // For runtimes that enforce quotas themselves (Kubernetes namespaces); unknown if unreadable.
+      auto groups = groups_of(tx, ws->owner);
+      auto quotas = tx.list_quotas();
+      if (groups && quotas) spec.owner_quota = resolve_quota(ws->owner, *groups, *quotas);
       for (std::size_t i = 1; i < ws->volumes.size(); ++i) {
         Result<Volume> volume = tx.get_volume(ws->volumes[i]);
         if (!volume) return volume.status();

@@ -270,6 +270,16 @@ std::string plural(std::string kind) {
   return kind + "s";
 }
 
+// Retry-After in seconds (the API server sends whole seconds with 429 and some 5xx); nullopt
+// when absent or an HTTP date, which the API server does not send.
+std::optional<std::chrono::seconds> retry_after(const http::response<http::string_body>& response) {
+  auto it = response.find(http::field::retry_after);
+  if (it == response.end()) return std::nullopt;
+  std::string_view v = it->value();
+  if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  return std::chrono::seconds(std::stoll(std::string(v)));
+}
+
 }  // namespace
 
 Result<std::string> collection_path(const json::object& o) {
@@ -287,7 +297,10 @@ Result<std::string> collection_path(const json::object& o) {
 }
 
 KubeClient::KubeClient(ClusterConnection connection, ClientOptions options)
-    : connection_(connection), options_(options), tokens_(std::move(connection)) {}
+    : connection_(connection),
+      options_(options),
+      tokens_(std::move(connection)),
+      limiter_(options.qps, options.burst) {}
 
 KubeClient::~KubeClient() = default;
 
@@ -295,6 +308,10 @@ Result<json::value> KubeClient::get(const std::string& path) { return call_json(
 
 Result<json::value> KubeClient::create(const std::string& collection, const json::object& object) {
   return call_json("POST", collection, json::serialize(object));
+}
+
+Result<json::value> KubeClient::replace(const std::string& path, const json::object& object) {
+  return call_json("PUT", path, json::serialize(object));
 }
 
 Result<json::value> KubeClient::remove(const std::string& path) { return call_json("DELETE", path, ""); }
@@ -322,13 +339,16 @@ Result<std::string> KubeClient::call(std::string_view method, const std::string&
   K4DS_RETURN_IF_ERROR(load_pem(tls, connection_));
 
   std::chrono::milliseconds backoff = options_.first_backoff;
+  std::chrono::milliseconds pause{0};  // before the next try: the backoff, or the server's Retry-After
   bool retried_auth = false;
   Status last = unavailable(where + " was not tried");
   for (int attempt = 0; attempt < options_.attempts; ++attempt) {
     if (attempt > 0) {
-      std::this_thread::sleep_for(backoff);
+      std::this_thread::sleep_for(pause);
       backoff *= 2;
     }
+    pause = backoff;
+    std::this_thread::sleep_for(limiter_.reserve());
     auto token = tokens_.token();
     if (!token) return token.status();
     http::request<http::string_body> req;
@@ -364,6 +384,13 @@ Result<std::string> KubeClient::call(std::string_view method, const std::string&
     }
     if (code == 429 || code / 100 == 5) {
       last = unavailable(where + " is busy or failing (HTTP " + std::to_string(code) + ": " + message + ")");
+      if (auto after = retry_after(t.response)) {
+        if (*after > options_.max_retry_after) {
+          return unavailable(where + " is busy (HTTP " + std::to_string(code) + ") and asks to wait " +
+                             std::to_string(after->count()) + " s; k4ds retries later");
+        }
+        pause = std::max<std::chrono::milliseconds>(pause, *after);
+      }
       continue;
     }
     if (code == 404) return not_found(message);
@@ -373,6 +400,9 @@ Result<std::string> KubeClient::call(std::string_view method, const std::string&
     }
     if (code == 400 || code == 422) return invalid_argument(where + " refused the object: " + message);
     if (code == 401) return unauthenticated(where + " does not accept k4ds's credentials: " + message);
+    if (code == 403 && message.find("exceeded quota") != std::string::npos) {
+      return resource_exhausted(where + " refused it, a ResourceQuota is used up: " + message);
+    }
     if (code == 403) {
       return permission_denied(where + " forbids it: " + message +
                                "; give k4ds's service account the permissions in docs/kubernetes.md");
@@ -393,14 +423,14 @@ Result<std::string> KubeClient::watch(const std::string& path, const std::string
   const std::string target = path + (path.find('?') == std::string::npos ? "?" : "&") +
                              "watch=true&allowWatchBookmarks=true&resourceVersion=" + resource_version +
                              "&timeoutSeconds=" + std::to_string(duration.count());
-  return open_stream(target, resource_version, duration, on_event, nullptr, cancel);
+  return open_stream(target, resource_version, duration, on_event, nullptr, cancel, /*rate_limited=*/false);
 }
 
 Status KubeClient::stream_text(const std::string& path, std::chrono::seconds duration,
                                const std::function<bool(std::string_view)>& on_data,
                                const std::atomic<bool>* cancel) {
   const std::function<bool(const WatchEvent&)> no_events = [](const WatchEvent&) { return true; };
-  auto streamed = open_stream(path, "", duration, no_events, &on_data, cancel);
+  auto streamed = open_stream(path, "", duration, no_events, &on_data, cancel, /*rate_limited=*/true);
   if (!streamed) return streamed.status();
   return ok_status();
 }
@@ -409,7 +439,7 @@ Result<std::string> KubeClient::open_stream(const std::string& path, const std::
                                             std::chrono::seconds duration,
                                             const std::function<bool(const WatchEvent&)>& on_event,
                                             const std::function<bool(std::string_view)>* on_data,
-                                            const std::atomic<bool>* cancel) {
+                                            const std::atomic<bool>* cancel, bool rate_limited) {
   auto server = server_of(connection_);
   if (!server) return server.status();
   const Target& target = server->target;
@@ -417,6 +447,7 @@ Result<std::string> KubeClient::open_stream(const std::string& path, const std::
   const std::string& where = server->where;
   ssl::context tls(ssl::context::tls_client);
   K4DS_RETURN_IF_ERROR(load_pem(tls, connection_));
+  if (rate_limited) std::this_thread::sleep_for(limiter_.reserve());
   auto token = tokens_.token();
   if (!token) return token.status();
   http::request<http::string_body> req;

@@ -1,16 +1,24 @@
 // A small Kubernetes REST client: one HTTPS request per call, with the cluster's CA, client
-// certificate or bearer token (TokenSource), a deadline on every call, and retries with
-// exponential backoff for what is worth retrying (connection failures, 429, 5xx).
+// certificate or bearer token (TokenSource), a deadline on every call, client-side rate
+// limiting, and retries with exponential backoff for what is worth retrying (connection
+// failures, 429, 5xx).
 //
 // Contract
 // - Blocking and thread-safe; call from worker threads. Each call gets at most `options.attempts` tries and
 //   each try at most `options.timeout`.
+// - Rate limit: every try of a non-watch request (get, create, replace, remove, get_text,
+//   stream_text) first takes a token from one bucket per client (options.qps / options.burst,
+//   default 20 / 40, as client-go), waiting when there is none. Watches are long-lived and not
+//   limited. A 429 or 5xx answer with Retry-After: N waits at least N seconds before the next
+//   try; when N is more than options.max_retry_after the call gives up at once (unavailable,
+//   saying when the cluster wants to be asked again).
 // - Kubernetes Status answers become k4ds codes: 404 not_found, 409 AlreadyExists
 //   already_exists, other 409 aborted (a conflict: re-read and retry), 422/400 invalid_argument,
 //   401 unauthenticated (after dropping a cached plugin token and trying once more),
-//   403 permission_denied, 429/5xx/connection problems unavailable. Messages quote the API
+//   403 permission_denied (but resource_exhausted when a ResourceQuota is used up),
+//   429/5xx/connection problems unavailable. Messages quote the API
 //   server's message and name the cluster.
-// - Not yet: patch / server-side apply, client-side rate limiting, several clusters at once.
+// - Not yet: patch / server-side apply, several clusters at once.
 //
 // Usage:
 //   KubeClient client(connection);
@@ -29,6 +37,7 @@
 #include "common/result.h"
 #include "kubernetes/credentials.h"
 #include "kubernetes/kubeconfig.h"
+#include "kubernetes/rate_limiter.h"
 
 namespace k4ds::kubernetes {
 
@@ -41,6 +50,9 @@ struct ClientOptions {
   std::chrono::milliseconds timeout{10000};  // per try
   int attempts = 4;
   std::chrono::milliseconds first_backoff{100};  // doubled after every failed try
+  double qps = 20;  // requests per second on average; <= 0 = no limit
+  int burst = 40;   // requests at once before qps applies
+  std::chrono::seconds max_retry_after{30};  // a longer Retry-After ends the call: unavailable
 };
 
 class KubeClient {
@@ -50,9 +62,16 @@ class KubeClient {
 
   Result<boost::json::value> get(const std::string& path);
   Result<boost::json::value> create(const std::string& collection_path, const boost::json::object& object);
+  // PUT: the whole object, with metadata.resourceVersion for optimistic concurrency
+  // (aborted when someone changed it first: read again and retry).
+  Result<boost::json::value> replace(const std::string& path, const boost::json::object& object);
   Result<boost::json::value> remove(const std::string& path);  // not_found when absent
   Result<std::string> get_text(const std::string& path);       // logs: the body as it came
   int requests_sent() const { return requests_; }              // every try, for the tests
+  // Changes the rate limit (the runtime applies its configured qps / burst).
+  void set_rate_limit(double qps, int burst) { limiter_.set(qps, burst); }
+  double rate_limit_qps() const { return limiter_.qps(); }
+  int rate_limit_burst() const { return limiter_.burst(); }
 
   // Streams the changes of a collection after `resource_version` (bookmarks included) for up
   // to `duration`, or until on_event returns false; returns the newest resourceVersion seen, to
@@ -74,7 +93,7 @@ class KubeClient {
   Result<std::string> open_stream(const std::string& path, const std::string& resource_version,
                                   std::chrono::seconds duration, const std::function<bool(const WatchEvent&)>& on_event,
                                   const std::function<bool(std::string_view)>* on_data,
-                                  const std::atomic<bool>* cancel);
+                                  const std::atomic<bool>* cancel, bool rate_limited);
   Result<std::string> call(std::string_view method, const std::string& path, const std::string& body);
   Result<boost::json::value> call_json(std::string_view method, const std::string& path,
                                        const std::string& body);
@@ -82,6 +101,7 @@ class KubeClient {
   ClusterConnection connection_;
   ClientOptions options_;
   TokenSource tokens_;
+  TokenBucket limiter_;
   std::atomic<int> requests_ = 0;  // calls may come from several worker threads
 };
 

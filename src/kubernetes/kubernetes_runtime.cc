@@ -4,9 +4,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "kubernetes/names.h"
+#include "kubernetes/node_capacity.h"
 #include "kubernetes/status.h"
 
 namespace k4ds::kubernetes {
@@ -46,18 +48,58 @@ bool ended(const json::object& pod) {
 
 }  // namespace
 
+namespace {
+
+WatchCacheOptions named(WatchCacheOptions options, std::string what) {
+  options.what = std::move(what);
+  return options;
+}
+
+// Events about Pods only; all namespaces (a namespace per user) or the shared one.
+std::string events_path(const KubernetesOptions& o) {
+  std::string scope = o.namespace_mode == NamespaceMode::shared
+                          ? "/api/v1/namespaces/" + workspace_namespace("", o)
+                          : std::string("/api/v1");
+  return scope + "/events?fieldSelector=involvedObject.kind=Pod";
+}
+
+}  // namespace
+
 KubernetesRuntime::KubernetesRuntime(std::shared_ptr<KubeClient> client, KubernetesOptions options,
                                      std::function<PosixIds(const std::string&)> ids_of,
-                                     PodCacheOptions cache_options)
+                                     WatchCacheOptions cache_options)
     : client_(client),
       options_(std::move(options)),
       ids_of_(std::move(ids_of)),
-      cache_(std::move(client), "/api/v1/pods?labelSelector=" + std::string(kManagedByLabel) + "=" + kManagedByValue,
-             cache_options) {
-  cache_.start();
+      pods_(client, "/api/v1/pods?labelSelector=" + std::string(kManagedByLabel) + "=" + kManagedByValue,
+            named(cache_options, "the workspaces' Pods")),
+      events_(client, events_path(options_),
+              EventCacheOptions{.watch = named(cache_options, "the Events of workspace Pods")}),
+      nodes_(client, "/api/v1/nodes", named(cache_options, "the cluster's Nodes"), capacity_fields),
+      limits_(client) {
+  client_->set_rate_limit(options_.api_qps, options_.api_burst);
+  pods_.start();
+  events_.start();
+  nodes_.start();
 }
 
-KubernetesRuntime::~KubernetesRuntime() { cache_.stop(); }
+KubernetesRuntime::~KubernetesRuntime() {
+  pods_.stop();
+  events_.stop();
+  nodes_.stop();
+}
+
+std::optional<Capacity> KubernetesRuntime::capacity() const {
+  if (!nodes_.status().ok()) return std::nullopt;
+  const uint64_t generation = nodes_.generation();
+  std::lock_guard lock(capacity_mu_);
+  if (capacity_generation_ == generation) return capacity_;
+  auto nodes = nodes_.objects();
+  if (!nodes) return std::nullopt;
+  capacity_ = cluster_capacity(*nodes, options_);
+  capacity_generation_ = generation;
+  return capacity_;
+}
 
 std::string KubernetesRuntime::capabilities() const {
   return "CPU, memory and GPU limits: enforced by Kubernetes (requests = limits)\n"
@@ -83,14 +125,28 @@ Status KubernetesRuntime::apply(const LaunchSpec& spec) {
   for (const json::object& object : rendered->objects) {
     std::string kind(object.at("kind").as_string());
     if (kind == "Service" || kind == "NetworkPolicy") continue;  // after the Pod, owned by it
+    if (kind == "ResourceQuota" || kind == "LimitRange") continue;  // with the Namespace, below
     auto collection = collection_path(object);
     if (!collection) return internal_error(collection.status().message());
     auto created = client_->create(*collection, object);
     if (kind == "Pod") {
+      if (!created && created.status().code() == Code::resource_exhausted) {
+        return unavailable("the cluster holds this workspace back: " + spec.owner +
+                           "'s quota there is used up until stopped workspaces have let go of their CPU and "
+                           "memory; k4ds keeps trying");
+      }
       if (!created) return as_runtime_error(created.status());
       pod_uid = meta(created->as_object(), "uid");
     } else if (!created && created.status().code() != Code::already_exists) {
       return as_runtime_error(created.status());  // volumes, namespace, secret: kept as they are
+    }
+    if (kind == "Namespace" && spec.owner_quota) {
+      if (created) limits_.created_namespace(rendered->namespace_name);
+      std::vector<json::object> limits;
+      for (const json::object& o : rendered->objects) {
+        if (o.at("kind") == "ResourceQuota" || o.at("kind") == "LimitRange") limits.push_back(o);
+      }
+      if (Status s = limits_.sync(rendered->namespace_name, limits); !s.ok()) return as_runtime_error(s);
     }
   }
   auto owned = render_workspace(spec, options_, ids, pod_uid);
@@ -141,9 +197,12 @@ Status KubernetesRuntime::stop(std::string_view workspace_id) {
 }
 
 Result<std::vector<ObservedWorkspace>> KubernetesRuntime::observe() {
-  if (!cache_.wait_synced(sync_wait_)) return as_runtime_error(cache_.pods().status());
-  auto pods = cache_.pods();
+  if (!pods_.wait_synced(sync_wait_)) return as_runtime_error(pods_.status());
+  auto pods = pods_.objects();
   if (!pods) return as_runtime_error(pods.status());
+  std::set<std::string> uids;
+  for (const json::object& pod : *pods) uids.insert(meta(pod, "uid"));
+  events_.retain(uids);  // the Events of Pods that went are dropped
   std::vector<ObservedWorkspace> out;
   for (const json::object& pod : *pods) {
     std::string ns = meta(pod, "namespace"), name = meta(pod, "name");
@@ -156,15 +215,7 @@ Result<std::vector<ObservedWorkspace>> KubernetesRuntime::observe() {
     std::vector<json::object> events;
     auto* phase = pod_value.find_pointer("/status/phase", ec);
     if (!phase || (phase->is_string() && phase->as_string() == "Pending")) {
-      // Only a starting Pod needs its Events (scheduling, image download): one call each.
-      auto ev = client_->get("/api/v1/namespaces/" + ns + "/events?fieldSelector=involvedObject.name=" + name);
-      if (ev) {
-        if (auto* e = ev->as_object().if_contains("items"); e && e->is_array()) {
-          for (const auto& x : e->as_array()) {
-            if (x.is_object()) events.push_back(x.as_object());
-          }
-        }
-      }
+      events = events_.events_for(meta(pod, "uid"));  // scheduling, image download: from the watch
     }
     std::string upstream;
     if (options_.upstream == UpstreamMode::pod_ip) {

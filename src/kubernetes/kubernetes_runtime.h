@@ -8,11 +8,21 @@
 //   ended is deleted and created again; a live one is left alone (never a second copy).
 // - stop deletes the Pod and, without waiting for the garbage collector, its Service and
 //   NetworkPolicy. Volumes, namespaces and pull secrets are never deleted.
+// - apply also keeps the owner's ResourceQuota and LimitRange (per-user namespaces, when
+//   spec.owner_quota is set; kubernetes/namespace_limits.h), before the Pod. A Pod the cluster
+//   refuses because the owner's quota there is full (Pods of stopped workspaces still going
+//   away) is unavailable: the controller retries.
 // - observe reads the Pods labelled app.kubernetes.io/managed-by=k4ds in every namespace
-//   (re-adoption after a restart is free) from a PodCache (list once, then watch; no API call
-//   in steady state), plus the Events of Pods still starting (one call per such Pod). The
+//   (re-adoption after a restart is free) and their Events (kubernetes/event_cache.h) from
+//   caches fed by list + watch: no API call per observation, starting Pods included. The Pod
 //   cache starts with the runtime; observe waits up to `sync_wait` for its first list, then
-//   answers unavailable with the cluster's error (the controller retries).
+//   answers unavailable with the cluster's error (the controller retries). Events are optional:
+//   without them (not listed yet, or forbidden) progress words are coarser.
+// - capacity() comes from the Nodes (kubernetes/node_capacity.h), kept by a third watch and
+//   computed again only when a Node changed; nullopt until the Nodes are read (or when none is
+//   usable), so admission never waits for the cluster.
+// - Every call but the watches goes through the client's rate limit, set from the options'
+//   api_qps / api_burst.
 // - The upstream is "<pod>.<namespace>.svc:<port>" (UpstreamMode::service) or
 //   "<status.podIP>:<port>" (UpstreamMode::pod_ip; empty until the Pod has an address).
 // - follow_logs streams GET …/log?follow=true (the last lines first) on its own thread until
@@ -26,10 +36,14 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 
 #include "kubernetes/client.h"
 #include "kubernetes/objects.h"
-#include "kubernetes/pod_cache.h"
+#include "kubernetes/event_cache.h"
+#include "kubernetes/namespace_limits.h"
+#include "kubernetes/watch_cache.h"
 #include "runtime/runtime.h"
 
 namespace k4ds::kubernetes {
@@ -39,16 +53,20 @@ class KubernetesRuntime : public Runtime {
   // ids_of(owner): the owner's uid/gid from the directory (default: unknown).
   KubernetesRuntime(std::shared_ptr<KubeClient> client, KubernetesOptions options,
                     std::function<PosixIds(const std::string& owner)> ids_of = {},
-                    PodCacheOptions cache_options = {});
+                    WatchCacheOptions cache_options = {});
   ~KubernetesRuntime() override;
 
   // Whether the Pods have been read from the cluster within `timeout` (start-up check).
-  bool wait_synced(std::chrono::milliseconds timeout) const { return cache_.wait_synced(timeout); }
+  bool wait_synced(std::chrono::milliseconds timeout) const { return pods_.wait_synced(timeout); }
   // The cluster's answer while the Pods cannot be read, for start-up messages.
-  Status cluster_status() const { return cache_.pods().status(); }
+  Status cluster_status() const { return pods_.status(); }
+  // For tests: whether the Events and Nodes have been read.
+  bool events_synced(std::chrono::milliseconds timeout) const { return events_.wait_synced(timeout); }
+  bool nodes_synced(std::chrono::milliseconds timeout) const { return nodes_.wait_synced(timeout); }
 
   std::string name() const override { return "kubernetes"; }
   std::string capabilities() const override;
+  std::optional<Capacity> capacity() const override;
 
   Status apply(const LaunchSpec& spec) override;
   Status stop(std::string_view workspace_id) override;
@@ -63,8 +81,15 @@ class KubernetesRuntime : public Runtime {
   std::shared_ptr<KubeClient> client_;
   KubernetesOptions options_;
   std::function<PosixIds(const std::string&)> ids_of_;
-  PodCache cache_;
+  ObjectCache pods_;
+  EventCache events_;
+  ObjectCache nodes_;
+  NamespaceLimits limits_;
   std::chrono::milliseconds sync_wait_{3000};
+
+  mutable std::mutex capacity_mu_;
+  mutable std::optional<uint64_t> capacity_generation_;  // of nodes_, when capacity_ was computed
+  mutable std::optional<Capacity> capacity_;
 };
 
 }  // namespace k4ds::kubernetes

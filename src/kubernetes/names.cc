@@ -45,7 +45,7 @@ std::string label_value(std::string_view text) {
 
 std::string workspace_object_name(const LaunchSpec& spec) {
   std::string suffix = "-" + short_hash(spec.workspace_id);
-  std::string base = dns_label("ws-" + spec.owner + "-" + spec.name, 63 - suffix.size());
+  std::string base = dns_label(std::string(kWorkspacePodPrefix) + spec.owner + "-" + spec.name, 63 - suffix.size());
   return base + suffix;
 }
 

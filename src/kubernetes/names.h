@@ -24,6 +24,8 @@ inline constexpr const char* kWorkspaceIdLabel = "k4ds.io/workspace-id";
 inline constexpr const char* kOwnerLabel = "k4ds.io/owner";
 inline constexpr const char* kVolumeIdLabel = "k4ds.io/volume-id";
 inline constexpr const char* kPullSecretName = "k4ds-registry";
+// Every workspace Pod's name starts with this (workspace_object_name).
+inline constexpr std::string_view kWorkspacePodPrefix = "ws-";
 
 // Lowercase DNS label (RFC 1123) from any text: other characters become '-', and text longer
 // than `max` is cut and suffixed with "-" + 8 hex digits of its SHA-256.

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include "kubernetes/names.h"
+#include "kubernetes/quota_objects.h"
 
 namespace k4ds::kubernetes {
 namespace json = boost::json;
@@ -64,14 +65,14 @@ json::object pull_secret(std::string_view ns, const std::string& config) {
       {"data", json::object{{".dockerconfigjson", base64_encode(config)}}}};
 }
 
-json::array volume_objects_nfs(const LaunchSpec& spec, const KubernetesOptions& o,
+json::array volume_objects_nfs(const LaunchSpec& spec, const std::string& volume_id, const KubernetesOptions& o,
                                std::string_view ns, std::string_view name) {
   std::map<std::string, std::string> labels{{kManagedByLabel, kManagedByValue},
                                             {kOwnerLabel, label_value(spec.owner)},
-                                            {kVolumeIdLabel, label_value(spec.volume_id)}};
+                                            {kVolumeIdLabel, label_value(volume_id)}};
   std::string path = o.nfs_export;
   while (!path.empty() && path.back() == '/') path.pop_back();
-  path += "/" + spec.volume_id;
+  path += "/" + volume_id;
   std::string size = memory_quantity(o.volume_size_bytes);
   // Retain: the PV outlives its claim; "" storage class + volumeName/claimRef bind exactly
   // this PV to this PVC, never to a dynamically provisioned one.
@@ -96,11 +97,11 @@ json::array volume_objects_nfs(const LaunchSpec& spec, const KubernetesOptions& 
   return json::array{pv, pvc};
 }
 
-json::object volume_claim(const LaunchSpec& spec, const KubernetesOptions& o, std::string_view ns,
-                          std::string_view name) {
+json::object volume_claim(const LaunchSpec& spec, const std::string& volume_id, const KubernetesOptions& o,
+                          std::string_view ns, std::string_view name) {
   std::map<std::string, std::string> labels{{kManagedByLabel, kManagedByValue},
                                             {kOwnerLabel, label_value(spec.owner)},
-                                            {kVolumeIdLabel, label_value(spec.volume_id)}};
+                                            {kVolumeIdLabel, label_value(volume_id)}};
   json::object pvc_spec{
       {"accessModes", json::array{"ReadWriteOnce"}},
       {"resources",
@@ -201,15 +202,25 @@ Result<WorkspaceObjects> render_workspace(const LaunchSpec& spec, const Kubernet
         {"kind", "Namespace"},
         {"metadata", metadata(ns, "", {{kManagedByLabel, kManagedByValue},
                                        {kOwnerLabel, label_value(spec.owner)}})}});
+    // The namespace is the owner's alone, so Kubernetes can hold it to the owner's quota too.
+    if (spec.owner_quota) {
+      for (json::object& limit : quota_objects(ns, spec.owner, *spec.owner_quota)) out.objects.push_back(std::move(limit));
+    }
   }
   std::string volume_name = volume_object_name(spec.volume_id);
+  // The home volume, then the owner's other volumes (mounted as volumes/<name> in home).
+  std::vector<std::string> volume_ids;
   if (!spec.volume_id.empty()) {
+    volume_ids.push_back(spec.volume_id);
+    for (const auto& extra : spec.extra_volumes) volume_ids.push_back(extra.volume_id);
+  }
+  for (const std::string& id : volume_ids) {
     if (!o.nfs_server.empty()) {
-      for (json::value& v : volume_objects_nfs(spec, o, ns, volume_name)) {
+      for (json::value& v : volume_objects_nfs(spec, id, o, ns, volume_object_name(id))) {
         out.objects.push_back(std::move(v.as_object()));
       }
     } else {
-      out.objects.push_back(volume_claim(spec, o, ns, volume_name));
+      out.objects.push_back(volume_claim(spec, id, o, ns, volume_object_name(id)));
     }
   }
   if (!o.registries.empty()) {
@@ -286,9 +297,18 @@ Result<WorkspaceObjects> render_workspace(const LaunchSpec& spec, const Kubernet
                                        {"seccompProfile", json::object{{"type", "RuntimeDefault"}}}}},
   };
   if (!spec.volume_id.empty()) {
-    container["volumeMounts"] = json::array{json::object{{"name", "home"}, {"mountPath", home}}};
-    pod_spec["volumes"] = json::array{json::object{
+    json::array mounts{json::object{{"name", "home"}, {"mountPath", home}}};
+    json::array volumes{json::object{
         {"name", "home"}, {"persistentVolumeClaim", json::object{{"claimName", volume_name}}}}};
+    for (std::size_t i = 0; i < spec.extra_volumes.size(); ++i) {
+      const std::string name = "volume-" + std::to_string(i + 1);
+      mounts.push_back(json::object{{"name", name}, {"mountPath", home + "/volumes/" + spec.extra_volumes[i].name}});
+      volumes.push_back(json::object{
+          {"name", name},
+          {"persistentVolumeClaim", json::object{{"claimName", volume_object_name(spec.extra_volumes[i].volume_id)}}}});
+    }
+    container["volumeMounts"] = std::move(mounts);
+    pod_spec["volumes"] = std::move(volumes);
   }
   pod_spec["containers"] = json::array{container};
   if (!o.registries.empty()) {

@@ -3,9 +3,10 @@
 // the same objects, so `k4ds launch --dry-run` shows exactly what the runtime creates.
 //
 // Contract
-// - objects are in creation order: Namespace (per-user mode), PersistentVolume (NFS only),
-//   PersistentVolumeClaim, pull Secret (when registries are configured), Pod, Service,
-//   NetworkPolicy.
+// - objects are in creation order: Namespace (per-user mode), ResourceQuota and LimitRange
+//   (per-user mode, when spec.owner_quota sets a limit; kubernetes/quota_objects.h),
+//   PersistentVolume (NFS only), PersistentVolumeClaim, pull Secret (when registries are
+//   configured), Pod, Service, NetworkPolicy.
 // - Every object carries app.kubernetes.io/managed-by=k4ds; the workspace's objects carry its
 //   id and owner as labels.
 // - The Service and NetworkPolicy are owned by the Pod (ownerReferences), so deleting the Pod

@@ -75,6 +75,10 @@ struct KubernetesOptions {
   int64_t default_gid = 100;
   std::string home_path = "/home/{user}";  // where the home volume is mounted
   UpstreamMode upstream = UpstreamMode::service;
+  // Client-side rate limit of k4ds's calls to the API server (watches excepted), as client-go's
+  // token bucket: api_burst calls at once, then api_qps per second. api_qps <= 0 = no limit.
+  double api_qps = 20;
+  int api_burst = 40;
 };
 
 }  // namespace k4ds::kubernetes

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "kubernetes/quantity.h"
+
 namespace k4ds::kubernetes {
 namespace json = boost::json;
 
@@ -60,33 +62,13 @@ const json::object* newest_event(const std::vector<json::object>& events,
 }  // namespace
 
 int64_t parse_cpu_millis(std::string_view q) {
-  if (q.empty()) return -1;
-  bool milli = q.back() == 'm';
-  if (milli) q.remove_suffix(1);
-  char* end = nullptr;
-  std::string s(q);
-  double v = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size() || v < 0) return -1;
-  return static_cast<int64_t>(std::llround(milli ? v : v * 1000));
+  auto v = parse_quantity(q, 3);
+  return v && *v >= 0 ? *v : -1;
 }
 
 int64_t parse_memory_bytes(std::string_view q) {
-  static constexpr std::pair<std::string_view, double> suffixes[] = {
-      {"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
-      {"k", 1e3},     {"M", 1e6},        {"G", 1e9},           {"T", 1e12}};
-  double unit = 1;
-  for (auto [suffix, factor] : suffixes) {
-    if (q.size() > suffix.size() && q.ends_with(suffix)) {
-      q.remove_suffix(suffix.size());
-      unit = factor;
-      break;
-    }
-  }
-  std::string s(q);
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || v < 0) return -1;
-  return static_cast<int64_t>(std::llround(v * unit));
+  auto v = parse_quantity(q);
+  return v && *v >= 0 ? *v : -1;
 }
 
 std::string human_bytes(int64_t bytes) {

@@ -23,8 +23,8 @@ ObservedWorkspace observe_pod(const boost::json::object& pod,
                               const std::vector<boost::json::object>& events,
                               std::string_view upstream);
 
-// Quantities back to numbers: "2" → 2000, "500m" → 500 (CPU, millis); "8Gi" → 8 GiB, "1G" →
-// 10^9 (memory, bytes). -1 when unparsable.
+// Quantities back to numbers (kubernetes/quantity.h, rounded up): "2" → 2000, "500m" → 500
+// (CPU, millis); "8Gi" → 8 GiB, "1G" → 10^9 (memory, bytes). -1 when unparsable or negative.
 int64_t parse_cpu_millis(std::string_view quantity);
 int64_t parse_memory_bytes(std::string_view quantity);
 

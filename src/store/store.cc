@@ -1,6 +1,18 @@
 #include "store/store.h"
 
+#include <algorithm>
+
 namespace k4ds {
+
+Result<std::vector<std::string>> groups_of(Tx& tx, std::string_view user) {
+  auto groups = tx.list_groups();  // ordered by name, members sorted
+  if (!groups) return groups.status();
+  std::vector<std::string> out;
+  for (const Group& g : *groups) {
+    if (std::binary_search(g.members.begin(), g.members.end(), user)) out.push_back(g.name);
+  }
+  return out;
+}
 
 const char* record_kind_name(RecordKind kind) {
   switch (kind) {

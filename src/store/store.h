@@ -207,6 +207,9 @@ auto read_value(Store& store, F&& fn) -> decltype(fn(std::declval<Tx&>())) {
   return std::move(*out);
 }
 
+// Names of the groups `user` is a member of, sorted (for access rules and quotas).
+Result<std::vector<std::string>> groups_of(Tx& tx, std::string_view user);
+
 // Opens (creating if needed) the SQLite store at path and applies pending migrations.
 // Errors are Code::unavailable (cannot open), Code::failed_precondition (schema newer than
 // this binary).

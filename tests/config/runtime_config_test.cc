@@ -89,6 +89,8 @@ runtime:
   default_uid: 2000
   default_gid: 200
   upstream: pod_ip
+  qps: 7.5
+  burst: 15
 )");
   ASSERT_TRUE(parsed.ok()) << all_problems(parsed);
   const auto& r = parsed.config.runtime;
@@ -119,6 +121,8 @@ runtime:
   EXPECT_EQ(k.default_uid, 2000);
   EXPECT_EQ(k.default_gid, 200);
   EXPECT_EQ(k.upstream, UpstreamMode::pod_ip);
+  EXPECT_EQ(k.api_qps, 7.5);
+  EXPECT_EQ(k.api_burst, 15);
 }
 
 TEST_F(RuntimeConfig, DefaultsMatchTheRenderer) {
@@ -130,6 +134,8 @@ TEST_F(RuntimeConfig, DefaultsMatchTheRenderer) {
   EXPECT_EQ(k.namespace_prefix, "k4ds-");
   EXPECT_EQ(k.volume_size_bytes, int64_t{10} << 30);
   EXPECT_EQ(k.upstream, UpstreamMode::service);
+  EXPECT_EQ(k.api_qps, 20) << "client-go's default";
+  EXPECT_EQ(k.api_burst, 40);
 }
 
 TEST_F(RuntimeConfig, EveryProblemHasItsPathAndWhatToDo) {
@@ -155,6 +161,8 @@ runtime:
   gateway_pod_labels: {"bad key!": x}
   default_uid: 0
   upstream: dns
+  qps: fast
+  burst: 0
   colour: blue
 )");
   EXPECT_FALSE(parsed.ok());
@@ -177,6 +185,8 @@ runtime:
   EXPECT_THAT(p, Contains(Problem("runtime.gateway_pod_labels.bad key!", "is not a Kubernetes label")));
   EXPECT_THAT(p, Contains(Problem("runtime.default_uid", "never run as root")));
   EXPECT_THAT(p, Contains(Problem("runtime.upstream", "use service")));
+  EXPECT_THAT(p, Contains(Problem("runtime.qps", "such as 20; not \"fast\"")));
+  EXPECT_THAT(p, Contains(Problem("runtime.burst", "between 1 and 100000")));
   EXPECT_THAT(p, Contains(Field(&ConfigProblem::path, "runtime.colour")));
 }
 
@@ -198,6 +208,8 @@ runtime:
 TEST_F(RuntimeConfig, KubernetesKeysNeedKindKubernetes) {
   ParsedConfig parsed = parse_config_text("runtime: {kind: local, namespace_mode: shared}");
   EXPECT_THAT(parsed.problems, UnorderedElementsAre(Problem("runtime.namespace_mode", "applies only to kind: kubernetes")));
+  parsed = parse_config_text("runtime: {kind: local, qps: 5}");
+  EXPECT_THAT(parsed.problems, UnorderedElementsAre(Problem("runtime.qps", "applies only to kind: kubernetes")));
   parsed = parse_config_text("runtime: {upstream: pod_ip}");
   EXPECT_THAT(parsed.problems, Contains(Problem("runtime.kind", "is missing; use kind: local")));
   parsed = parse_config_text("runtime: {kind: docker}");

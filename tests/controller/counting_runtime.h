@@ -21,6 +21,7 @@ class CountingRuntime final : public Runtime {
   Status apply(const LaunchSpec& spec) override {
     std::lock_guard lock(mutex_);
     started_.push_back(spec.name);
+    specs_[spec.name] = spec;
     state_[spec.workspace_id] = RunState::starting;
     return ok_status();
   }
@@ -56,6 +57,11 @@ class CountingRuntime final : public Runtime {
     std::lock_guard lock(mutex_);
     for (auto& [id, state] : state_) state = RunState::running;
   }
+  // The last spec applied for a workspace name.
+  LaunchSpec spec(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    return specs_.at(name);
+  }
   std::set<std::string> stopped() {
     std::lock_guard lock(mutex_);
     return stopped_;
@@ -72,6 +78,7 @@ class CountingRuntime final : public Runtime {
   std::map<std::string, RunState> state_;
   std::vector<std::string> started_;
   std::set<std::string> stopped_;  // by workspace id
+  std::map<std::string, LaunchSpec> specs_;
 };
 
 }  // namespace k4ds::testing

@@ -170,3 +170,64 @@ TEST_F(FakeApiServer, WatchStreamsChangesBookmarksAndExpires) {
 
 }  // namespace
 }  // namespace k4ds::kubernetes
+
+namespace k4ds::kubernetes {
+namespace {
+
+TEST_F(FakeApiServer, ABurstOfCallsIsRateLimited) {
+  // 2 at once, then 5 per second: 12 calls from 4 threads cannot end before (12 - 2) / 5 = 2 s.
+  ClientOptions limited = fast();
+  limited.qps = 5;
+  limited.burst = 2;
+  KubeClient client(connection(), limited);
+  std::atomic<int> succeeded = 0;
+  auto started = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 3; ++i) succeeded += client.get("/api/v1/namespaces/x/configmaps").ok();
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(succeeded, 12);
+  EXPECT_EQ(client.requests_sent(), 12);
+  EXPECT_GE(took, std::chrono::milliseconds(1950)) << "the bucket refills at 5 per second";
+  std::cout << "12 calls at qps 5, burst 2: " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+            << " ms\n";
+
+  // Changing the limit takes effect at once; watches are not limited.
+  client.set_rate_limit(1000, 1000);
+  started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(client.get("/api/v1/namespaces/x/configmaps"));
+  client.set_rate_limit(0.5, 1);  // the one token on hand, then one per 2 s
+  ASSERT_TRUE(client.get("/api/v1/namespaces/x/configmaps"));
+  auto watched = client.watch("/api/v1/namespaces/x/configmaps", "0", std::chrono::seconds(1),
+                              [](const WatchEvent&) { return true; });
+  EXPECT_TRUE(watched) << watched.status().to_string();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1900))
+      << "a watch does not wait for a token";
+}
+
+TEST_F(FakeApiServer, TooManyRequestsHonoursRetryAfter) {
+  KubeClient client(connection(), fast());  // a 10 ms backoff of its own
+  ASSERT_TRUE(client.create("/_test/fail?code=429&count=1&retry_after=1", {}));
+  int before = client.requests_sent();
+  auto started = std::chrono::steady_clock::now();
+  auto list = client.get("/api/v1/namespaces/x/pods");
+  ASSERT_TRUE(list) << list.status().to_string();
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1000)) << "waited as asked";
+  EXPECT_EQ(client.requests_sent() - before, 2) << "one 429, then the answer";
+
+  // Asked to wait longer than max_retry_after: unavailable at once, saying so.
+  ASSERT_TRUE(client.create("/_test/fail?code=429&count=1&retry_after=120", {}));
+  started = std::chrono::steady_clock::now();
+  auto busy = client.get("/api/v1/namespaces/x/pods");
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.status().code(), Code::unavailable);
+  EXPECT_NE(busy.status().message().find("asks to wait 120 s"), std::string::npos) << busy.status().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1000));
+}
+
+}  // namespace
+}  // namespace k4ds::kubernetes

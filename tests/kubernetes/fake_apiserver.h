@@ -67,8 +67,27 @@ class FakeApiServer : public ::testing::Test {
     return ClusterConnection{.context = "test", .server = "https://localhost:" + port_,
                              .ca_pem = slurp(dir_ / "ca.crt"), .token = token};
   }
-  ClientOptions fast() { return ClientOptions{.timeout = std::chrono::milliseconds(2000), .attempts = 4,
+  // Quick retries. The deadline stays generous: every create runs the schema validator (node)
+  // in the fake server, seconds on a loaded machine, and a retry after a timeout would change
+  // the call counts the tests assert.
+  ClientOptions fast() { return ClientOptions{.timeout = std::chrono::milliseconds(15000), .attempts = 4,
                                               .first_backoff = std::chrono::milliseconds(10)}; }
+  // How many API requests the server answered (its test hooks are not counted).
+  static int64_t requests_answered(KubeClient& client) {
+    auto r = client.get("/_test/requests");
+    EXPECT_TRUE(r) << r.status().to_string();
+    return r ? r->at("requests").as_int64() : -1;
+  }
+  // Polls pred every 20 ms until it holds or the timeout passes; returns its last answer.
+  template <class Pred>
+  static bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return pred();
+  }
   fs::path dir_;
   pid_t pid_ = -1;
   std::string port_;

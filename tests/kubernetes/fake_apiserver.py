@@ -2,8 +2,12 @@
 """A tiny Kubernetes API server for kubernetes_test: HTTPS on loopback, in-memory objects.
 
 Implements what k4ds's client uses: create (POST to a collection), get, list (GET on a
-collection), delete, with uid / resourceVersion and Status objects for 401/404/409. Test hooks:
+collection, with labelSelector and fieldSelector k=v / k!=v on dotted paths), replace (PUT, with
+the resourceVersion checked: 409 Conflict when it is stale), delete, with uid / resourceVersion
+and Status objects for 401/404/409. A namespace's ResourceQuota limits its Pods by `pods` (403
+"exceeded quota", as the quota admission plugin answers). Test hooks:
   POST /_test/fail?code=503&count=2   the next 2 API requests answer 503
+  POST /_test/fail?code=429&count=1&retry_after=2   ... with a Retry-After: 2 header
   POST /_test/slow?seconds=3          the next API request waits 3 s before answering
   POST /_test/status?path=P  {...}    sets the status of the object at P (the kubelet's part)
   POST /_test/compact                 resource versions so far expire: watches from them get 410,
@@ -15,12 +19,15 @@ after RV (one JSON event per line) and ends with a BOOKMARK.
   POST /_test/log?path=POD {"text":T} appends T to the Pod's output (it starts as "log of NAME\n")
 Logs: GET POD/log answers the output; with follow=true it streams the output, then what is
 appended, until the Pod is deleted (the container ended) or timeoutSeconds (default 30) pass.
+With $K4DS_FAKE_APISERVER_LOG set, every counted API request is appended to that file as
+"METHOD path?query" (to see which calls a count is made of).
 Usage: fake_apiserver.py CERT KEY PORT_FILE TOKEN [NODE VALIDATOR]
 (Debian's /usr/bin/python3, stdlib only). With NODE and VALIDATOR (tests/kubernetes/schema/
 validate.mjs), every created object is checked against the official schemas first, and an
 invalid one is refused with 422 as a real API server would.
 """
 import json
+import os
 import subprocess
 import tempfile
 import ssl
@@ -49,13 +56,73 @@ def record(kind, path, obj):
     lock.notify_all()
 
 
+def invalid(obj):
+    """422 as a real API server answers an object the official schemas reject, else None."""
+    if not validator:
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump([obj], f)
+        f.flush()
+        check = subprocess.run(validator + [f.name], capture_output=True, text=True)
+    if check.returncode != 0:
+        return status(422, "Invalid", check.stdout.strip())
+    return None
+
+
 def status(code, reason, message):
     return code, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
                   "reason": reason, "message": message, "code": code}
 
 
+def field(obj, dotted):
+    for part in dotted.split("."):
+        obj = obj.get(part, {}) if isinstance(obj, dict) else {}
+    return obj if isinstance(obj, str) else ("" if obj == {} else str(obj))
+
+
+def fields_match(query, obj):
+    selector = urllib.parse.parse_qs(query).get("fieldSelector", [""])[0]
+    for term in (t for t in selector.split(",") if t):
+        if "!=" in term:
+            k, v = term.split("!=", 1)
+            if field(obj, k) == v:
+                return False
+        else:
+            k, v = term.replace("==", "=").split("=", 1)
+            if field(obj, k) != v:
+                return False
+    return True
+
+
+def is_collection(path):
+    """/api/v1/pods, /api/v1/namespaces/n/pods, /apis/g/v/…: a collection; one more part: an object."""
+    parts = path.strip("/").split("/")
+    rest = parts[2:] if parts[0] == "api" else parts[3:]
+    if rest[:1] == ["namespaces"] and len(rest) >= 3:
+        rest = rest[2:]
+    return len(rest) == 1
+
+
+def pods_over_quota(collection, pod):
+    """The quota admission plugin's answer when a Pod would pass the namespace's `pods` quota."""
+    if not collection.endswith("/pods"):
+        return None
+    ns = collection[:-len("/pods")]
+    for key, quota in store.items():
+        if key.startswith(ns + "/resourcequotas/"):
+            hard = quota.get("spec", {}).get("hard", {})
+            if "pods" in hard:
+                used = sum(1 for k, o in store.items() if k.rsplit("/", 1)[0] == collection
+                           and o.get("status", {}).get("phase") not in ("Failed", "Succeeded"))
+                if used + 1 > int(hard["pods"]):
+                    name = quota["metadata"]["name"]
+                    return status(403, "Forbidden", f'pods "{pod}" is forbidden: exceeded quota: {name}, requested: '
+                                  f'pods=1, used: pods={used}, limited: pods={hard["pods"]}')
+    return None
+
+
 def selected(path, query, key, obj):
-    """Whether the object stored at `key` belongs to the collection `path` and its labelSelector."""
+    """Whether the object stored at `key` belongs to the collection `path` and its selectors."""
     selector = urllib.parse.parse_qs(query).get("labelSelector", [""])[0]
     wanted = dict(kv.split("=", 1) for kv in selector.split(",") if kv)
     parts = path.split("/")
@@ -65,7 +132,7 @@ def selected(path, query, key, obj):
     inside = parent == path or (len(p) == len(parts) + 2 and p[:len(parts) - 1] == parts[:-1]
                                 and p[-3] == "namespaces" and p[-1] == parts[-1])
     labels = obj.get("metadata", {}).get("labels", {})
-    return inside and all(labels.get(k) == v for k, v in wanted.items())
+    return inside and all(labels.get(k) == v for k, v in wanted.items()) and fields_match(query, obj)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -74,11 +141,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def reply(self, code, body):
+    def reply(self, code, body, headers=()):
         text = isinstance(body, str)
         data = (body if text else json.dumps(body)).encode()
         self.send_response(code)
         self.send_header("Content-Type", "text/plain" if text else "application/json")
+        for k, v in headers:
+            self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -87,7 +156,8 @@ class Handler(BaseHTTPRequestHandler):
         q = urllib.parse.parse_qs(url.query)
         with lock:
             if url.path == "/_test/fail":
-                state["fail"] += [int(q["code"][0])] * int(q["count"][0])
+                after = q.get("retry_after", [None])[0]
+                state["fail"] += [(int(q["code"][0]), after)] * int(q["count"][0])
             elif url.path == "/_test/slow":
                 state["slow"] = float(q["seconds"][0])
             elif url.path == "/_test/status":  # the kubelet/scheduler: set an object's status
@@ -109,6 +179,9 @@ class Handler(BaseHTTPRequestHandler):
             return 200, {"requests": state["requests"]}
 
     def api(self, method, url, body):
+        if os.environ.get("K4DS_FAKE_APISERVER_LOG"):
+            with open(os.environ["K4DS_FAKE_APISERVER_LOG"], "a") as f:
+                f.write(f"{method} {url.path}?{url.query}\n")
         with lock:
             state["requests"] += 1
             slow, state["slow"] = state["slow"], 0.0
@@ -116,39 +189,58 @@ class Handler(BaseHTTPRequestHandler):
         if slow:
             time.sleep(slow)
         if failing:
-            return status(failing, "InternalError", "injected failure")
+            code, after = failing
+            self.extra_headers = [("Retry-After", after)] if after else []
+            return status(code, "TooManyRequests" if code == 429 else "InternalError", "injected failure")
         if self.headers.get("Authorization") != "Bearer " + token:
             return status(401, "Unauthorized", "Unauthorized")
         path = url.path.rstrip("/")
         with lock:
             if method == "POST":
                 obj = json.loads(body)
-                if validator:
-                    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
-                        json.dump([obj], f)
-                        f.flush()
-                        check = subprocess.run(validator + [f.name], capture_output=True, text=True)
-                    if check.returncode != 0:
-                        return status(422, "Invalid", check.stdout.strip())
+                refused = invalid(obj)
+                if refused:
+                    return refused
                 name = obj.get("metadata", {}).get("name", "")
                 if not name:
                     return status(422, "Invalid", "metadata.name: Required value")
                 key_ = path + "/" + name
                 if key_ in store:
                     return status(409, "AlreadyExists", f'{path.split("/")[-1]} "{name}" already exists')
+                over = pods_over_quota(path, name)
+                if over:
+                    return over
                 state["rv"] += 1
                 obj["metadata"]["uid"] = str(uuid.uuid4())
                 obj["metadata"]["resourceVersion"] = str(state["rv"])
                 store[key_] = obj
                 record("ADDED", key_, obj)
                 return 201, obj
+            if method == "PUT":
+                if path not in store:
+                    return status(404, "NotFound", f'"{path.split("/")[-1]}" not found')
+                obj = json.loads(body)
+                refused = invalid(obj)
+                if refused:
+                    return refused
+                old = store[path]
+                sent_rv = obj.get("metadata", {}).get("resourceVersion", "")
+                if sent_rv and sent_rv != old["metadata"]["resourceVersion"]:
+                    return status(409, "Conflict", "Operation cannot be fulfilled: the object has been modified; "
+                                  "please apply your changes to the latest version and try again")
+                state["rv"] += 1
+                obj["metadata"]["uid"] = old["metadata"]["uid"]
+                obj["metadata"]["resourceVersion"] = str(state["rv"])
+                store[path] = obj
+                record("MODIFIED", path, obj)
+                return 200, obj
             if method == "GET":
                 if path.endswith("/log") and path[:-4] in store:
                     return 200, log_of(path[:-4])
                 if path in store:
                     return 200, store[path]
                 items = [o for k, o in store.items() if selected(path, url.query, k, o)]
-                if items or path.endswith("s"):
+                if is_collection(path):
                     return 200, {"kind": "List", "apiVersion": "v1",
                                  "metadata": {"resourceVersion": str(state["rv"])}, "items": items}
                 return status(404, "NotFound", f'"{path}" not found')
@@ -241,8 +333,9 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else ""
         self.body = body
+        self.extra_headers = []
         code, reply = self.hook(url) if url.path.startswith("/_test/") else self.api(method, url, body)
-        self.reply(code, reply)
+        self.reply(code, reply, self.extra_headers)
 
     def do_GET(self):
         self.handle_any("GET")
@@ -250,16 +343,25 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         self.handle_any("POST")
 
+    def do_PUT(self):
+        self.handle_any("PUT")
+
     def do_DELETE(self):
         self.handle_any("DELETE")
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+class Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client that closes a watch or log stream mid-write is normal, not an error.
+        if not isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
+server = Server(("127.0.0.1", 0), Handler)
 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 context.load_cert_chain(cert, key)
 server.socket = context.wrap_socket(server.socket, server_side=True)
 with open(port_file + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
-import os
 os.rename(port_file + ".tmp", port_file)
 server.serve_forever()

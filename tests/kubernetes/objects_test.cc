@@ -144,6 +144,22 @@ TEST(KubernetesObjects, HomeVolumeIsMountedAndEnvExpanded) {
   EXPECT_FALSE(pvc.at("metadata").at("labels").as_object().contains(kWorkspaceIdLabel));
 }
 
+TEST(KubernetesObjects, ExtraVolumesAreClaimsMountedUnderVolumesInHome) {
+  LaunchSpec spec = jupyter_spec();
+  spec.extra_volumes = {{.volume_id = "11111111-2222-4333-8444-555555555555", .name = "data"}};
+  auto r = render_workspace(spec, KubernetesOptions{});
+  ASSERT_TRUE(r) << r.status().to_string();
+  int claims = 0;
+  for (const auto& o : r->objects) claims += o.at("kind") == "PersistentVolumeClaim";
+  EXPECT_EQ(claims, 2) << "home and data";
+  auto pod = find_kind(*r, "Pod");
+  const auto& mounts = pod.at("spec").at("containers").at(0).at("volumeMounts").as_array();
+  ASSERT_EQ(mounts.size(), 2u);
+  EXPECT_EQ(mounts.at(1).at("mountPath"), "/home/alice/volumes/data");
+  EXPECT_EQ(pod.at("spec").at("volumes").at(1).at("persistentVolumeClaim").at("claimName"),
+            "k4ds-vol-11111111-2222-4333-8444-555555555555");
+}
+
 TEST(KubernetesObjects, NfsVolumeIsAStaticVolumeAtExportSlashUuid) {
   KubernetesOptions o;
   o.nfs_server = "nfs.example.com";

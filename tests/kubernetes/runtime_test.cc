@@ -23,7 +23,10 @@ class KubernetesRuntimeTest : public FakeApiServer {
     client_ = std::make_shared<KubeClient>(connection(), fast());
     runtime_client_ = std::make_shared<KubeClient>(connection(), fast());
     runtime_ = std::make_unique<KubernetesRuntime>(runtime_client_, KubernetesOptions{});
+    // All three caches (Pods, Events, Nodes) listed, so their lists are not counted as a launch's.
     ASSERT_TRUE(runtime_->wait_synced(std::chrono::seconds(5)));
+    ASSERT_TRUE(runtime_->events_synced(std::chrono::seconds(5)));
+    ASSERT_TRUE(runtime_->nodes_synced(std::chrono::seconds(5)));
   }
   // The first observed workspace once `ok` holds (the watch delivers changes within
   // milliseconds); the last one seen after 5 s otherwise.
@@ -139,6 +142,15 @@ TEST_F(KubernetesRuntimeTest, ClusterProblemsUseTheRuntimeVocabulary) {
   ASSERT_TRUE(client_->create("/_test/fail?code=503&count=10", {}));
   Status busy = runtime_->apply(testing::jupyter_spec());
   EXPECT_EQ(busy.code(), Code::unavailable) << busy.to_string();
+}
+
+TEST_F(KubernetesRuntimeTest, TheConfiguredRateLimitAppliesToTheRuntimesClient) {
+  EXPECT_EQ(runtime_client_->rate_limit_qps(), 20) << "client-go's defaults";
+  EXPECT_EQ(runtime_client_->rate_limit_burst(), 40);
+  auto client = std::make_shared<KubeClient>(connection(), fast());
+  KubernetesRuntime limited(client, KubernetesOptions{.api_qps = 7.5, .api_burst = 9});
+  EXPECT_EQ(client->rate_limit_qps(), 7.5);
+  EXPECT_EQ(client->rate_limit_burst(), 9);
 }
 
 TEST_F(KubernetesRuntimeTest, FollowLogsStreamsUntilThePodGoes) {

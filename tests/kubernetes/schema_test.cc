@@ -62,6 +62,10 @@ TEST(KubernetesSchema, EveryRenderedObjectIsValid) {
   nfs.nfs_server = "10.0.0.2";
   nfs.nfs_export = "/exports/k4ds";
   add(rendered(jupyter_spec(), nfs));
+  LaunchSpec with_data = jupyter_spec();  // another volume of the owner's, mounted too
+  with_data.extra_volumes = {{.volume_id = "11111111-2222-4333-8444-555555555555", .name = "data"}};
+  add(rendered(with_data, nfs));
+  add(rendered(with_data, KubernetesOptions{}));
 
   KubernetesOptions shared;
   shared.namespace_mode = NamespaceMode::shared;
@@ -87,7 +91,17 @@ TEST(KubernetesSchema, EveryRenderedObjectIsValid) {
   odd.size.memory_bytes = 1000000000;
   add(rendered(odd, KubernetesOptions{}));
 
-  ASSERT_GE(all.size(), 25u);
+  LaunchSpec limited = jupyter_spec();  // the owner's quota as ResourceQuota and LimitRange
+  limited.owner_quota = QuotaLimits{.workspaces = {3, ""}, .cpu_millis = {2500, ""},
+                                    .memory_bytes = {int64_t{12} << 30, ""}, .gpus = {2, ""}};
+  add(rendered(limited, KubernetesOptions{}));
+  limited.owner_quota = QuotaLimits{.cpu_millis = {0, ""}, .memory_bytes = {1000000000, ""}};  // odd, still valid
+  add(rendered(limited, KubernetesOptions{}));
+
+  ASSERT_GE(all.size(), 45u);
+  int quota_objects = 0;
+  for (const auto& o : all) quota_objects += o.at("kind") == "ResourceQuota" || o.at("kind") == "LimitRange";
+  EXPECT_EQ(quota_objects, 4);
   Validation v = validate(all);
   EXPECT_EQ(v.exit_code, 0) << v.output;
   EXPECT_NE(v.output.find(std::to_string(all.size()) + " objects are valid"), std::string::npos)

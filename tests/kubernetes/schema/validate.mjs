@@ -27,10 +27,17 @@ const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
+// Kinds k4ds only reads, named by Kubernetes itself with DNS subdomains ("pod.17a3f…" Events,
+// "ip-10-0-0-1.ec2.internal" Nodes); k4ds's own objects get DNS labels.
+const subdomainNamed = new Set(["Event", "Node"]);
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 function extraChecks(obj) {
   const problems = [];
   const name = obj?.metadata?.name ?? "";
-  if (!dnsLabel.test(name) || name.length > 63) problems.push(`metadata.name "${name}" is not a DNS label`);
+  if (subdomainNamed.has(obj.kind)) {
+    if (!dnsSubdomain.test(name) || name.length > 253) problems.push(`metadata.name "${name}" is not a DNS subdomain`);
+  } else if (!dnsLabel.test(name) || name.length > 63) problems.push(`metadata.name "${name}" is not a DNS label`);
   if (obj.kind === "Service" && !/^[a-z]/.test(name)) problems.push(`Service name "${name}" must start with a letter`);
   const ns = obj?.metadata?.namespace;
   if (ns !== undefined && (!dnsLabel.test(ns) || ns.length > 63)) problems.push(`metadata.namespace "${ns}" is not a DNS label`);

@@ -1,4 +1,4 @@
-#include "kubernetes/pod_cache.h"
+#include "kubernetes/watch_cache.h"
 
 #include <algorithm>
 
@@ -7,10 +7,8 @@
 namespace k4ds::kubernetes {
 namespace json = boost::json;
 
-namespace {
-
-std::string key_of(const json::object& pod) {
-  auto* m = pod.if_contains("metadata");
+std::string object_key(const json::object& object) {
+  auto* m = object.if_contains("metadata");
   if (!m || !m->is_object()) return "";
   auto str = [&](std::string_view k) {
     auto* v = m->as_object().if_contains(k);
@@ -19,62 +17,61 @@ std::string key_of(const json::object& pod) {
   return str("namespace") + "/" + str("name");
 }
 
-}  // namespace
+WatchCache::WatchCache(std::shared_ptr<KubeClient> client, std::string path, WatchStore& store,
+                       WatchCacheOptions options)
+    : client_(std::move(client)),
+      path_(std::move(path)),
+      store_(store),
+      options_(std::move(options)),
+      error_(unavailable(options_.what + " have not been read from the cluster yet")) {}
 
-PodCache::PodCache(std::shared_ptr<KubeClient> client, std::string path, PodCacheOptions options)
-    : client_(std::move(client)), path_(std::move(path)), options_(options) {}
+WatchCache::~WatchCache() { stop(); }
 
-PodCache::~PodCache() { stop(); }
-
-void PodCache::start() {
+void WatchCache::start() {
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] { run(); });
 }
 
-void PodCache::stop() {
+void WatchCache::stop() {
   stopping_ = true;
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
-Result<std::vector<json::object>> PodCache::pods() const {
+Status WatchCache::status() const {
   std::lock_guard lock(mu_);
-  if (!synced_) return error_;
-  std::vector<json::object> out;
-  out.reserve(pods_.size());
-  for (const auto& [key, pod] : pods_) out.push_back(pod);
-  return out;
+  return synced_ ? ok_status() : error_;
 }
 
-bool PodCache::wait_synced(std::chrono::milliseconds timeout) const {
+bool WatchCache::wait_synced(std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mu_);
   return cv_.wait_for(lock, timeout, [&] { return synced_; });
 }
 
-void PodCache::fail(const Status& status) {
+void WatchCache::fail(const Status& status) {
   std::lock_guard lock(mu_);
   synced_ = false;
   version_.clear();
   error_ = unavailable(status.message());
 }
 
-void PodCache::wait(std::chrono::milliseconds d) {
+void WatchCache::wait(std::chrono::milliseconds d) {
   std::unique_lock lock(mu_);
   cv_.wait_for(lock, d, [&] { return stopping_.load(); });
 }
 
-bool PodCache::list() {
+bool WatchCache::list() {
   auto listed = client_->get(path_);
   if (!listed || !listed->is_object()) {
-    fail(listed ? internal_error("the cluster answered the Pod list with something that is not a list")
+    fail(listed ? internal_error("the cluster answered the list of " + options_.what + " with something that is not a list")
                 : listed.status());
     return false;
   }
-  std::map<std::string, json::object> pods;
-  if (auto* items = listed->as_object().if_contains("items"); items && items->is_array()) {
-    for (const auto& item : items->as_array()) {
-      if (item.is_object()) pods.emplace(key_of(item.as_object()), item.as_object());
+  std::vector<json::object> items;
+  if (auto* found = listed->as_object().if_contains("items"); found && found->is_array()) {
+    for (auto& item : found->as_array()) {
+      if (item.is_object()) items.push_back(std::move(item.as_object()));
     }
   }
   std::string version;
@@ -82,10 +79,10 @@ bool PodCache::list() {
   if (auto* rv = listed->find_pointer("/metadata/resourceVersion", ec); rv && rv->is_string()) {
     version = std::string(rv->as_string());
   }
+  store_.replace(std::move(items));
   ++lists_;
   {
     std::lock_guard lock(mu_);
-    pods_ = std::move(pods);
     version_ = version;
     synced_ = true;
     error_ = ok_status();
@@ -94,7 +91,7 @@ bool PodCache::list() {
   return true;
 }
 
-void PodCache::run() {
+void WatchCache::run() {
   auto log = component_logger("kubernetes");
   std::chrono::milliseconds backoff = options_.retry_first;
   bool reported = false;  // one warning per outage, not one per retry
@@ -106,13 +103,13 @@ void PodCache::run() {
     }
     if (version.empty()) {
       if (!list()) {
-        if (!reported) log->warn("cannot read the workspaces' Pods: {}", pods().status().message());
+        if (!reported) log->warn("cannot read {}: {}", options_.what, status().message());
         reported = true;
         wait(backoff);
         backoff = std::min(backoff * 2, options_.retry_max);
         continue;
       }
-      if (reported) log->info("reading the workspaces' Pods again");
+      if (reported) log->info("reading {} again", options_.what);
       reported = false;
       backoff = options_.retry_first;
       std::lock_guard lock(mu_);
@@ -122,13 +119,7 @@ void PodCache::run() {
     auto watched = client_->watch(
         path_, version, options_.watch_duration,
         [&](const WatchEvent& event) {
-          if (event.type == "BOOKMARK") return !stopping_;
-          std::string key = key_of(event.object);
-          {
-            std::lock_guard lock(mu_);
-            if (event.type == "DELETED") pods_.erase(key);
-            else if (event.type == "ADDED" || event.type == "MODIFIED") pods_[key] = event.object;
-          }
+          if (event.type == "ADDED" || event.type == "MODIFIED" || event.type == "DELETED") store_.apply(event);
           return !stopping_.load();
         },
         &stopping_);
@@ -144,14 +135,46 @@ void PodCache::run() {
       if (std::chrono::steady_clock::now() - watch_started < std::chrono::seconds(1)) wait(options_.retry_first);
     } else if (watched.status().code() == Code::aborted) {
       std::lock_guard lock(mu_);
-      version_.clear();  // 410 Gone: the list is the only way back; the snapshot stays usable
+      version_.clear();  // 410 Gone: the list is the only way back; the contents stay usable
     } else {
-      log->warn("watching the workspaces' Pods failed: {}; listing again", watched.status().message());
+      log->warn("watching {} failed: {}; listing again", options_.what, watched.status().message());
       fail(watched.status());
       wait(backoff);
       backoff = std::min(backoff * 2, options_.retry_max);
     }
   }
+}
+
+void ObjectStore::replace(std::vector<json::object> items) {
+  std::map<std::string, json::object> objects;
+  for (auto& item : items) {
+    std::string key = object_key(item);
+    objects.emplace(std::move(key), trim_ ? trim_(item) : std::move(item));
+  }
+  std::lock_guard lock(mu_);
+  objects_ = std::move(objects);
+  ++generation_;
+}
+
+void ObjectStore::apply(const WatchEvent& event) {
+  std::string key = object_key(event.object);
+  std::lock_guard lock(mu_);
+  if (event.type == "DELETED") objects_.erase(key);
+  else objects_[key] = trim_ ? trim_(event.object) : event.object;
+  ++generation_;
+}
+
+std::vector<json::object> ObjectStore::snapshot() const {
+  std::lock_guard lock(mu_);
+  std::vector<json::object> out;
+  out.reserve(objects_.size());
+  for (const auto& [key, object] : objects_) out.push_back(object);
+  return out;
+}
+
+Result<std::vector<json::object>> ObjectCache::objects() const {
+  if (Status s = watch_.status(); !s.ok()) return s;
+  return store_.snapshot();
 }
 
 }  // namespace k4ds::kubernetes

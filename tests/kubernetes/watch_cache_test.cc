@@ -1,7 +1,7 @@
-// Watch-driven observation: the runtime's PodCache lists once, then follows the watch. Counted
-// with the fake API server's own request counter (GET /_test/requests), so every call the
-// runtime makes shows, whichever client made it.
-#include "kubernetes/pod_cache.h"
+// Watch-driven observation: the runtime's caches (Pods, their Events, Nodes) list once, then
+// follow the watch. Counted with the fake API server's own request counter (GET
+// /_test/requests), so every call the runtime makes shows, whichever client made it.
+#include "kubernetes/watch_cache.h"
 
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-class PodCacheTest : public FakeApiServer {
+class WatchCacheTest : public FakeApiServer {
  protected:
   void SetUp() override {
     FakeApiServer::SetUp();
@@ -25,30 +25,21 @@ class PodCacheTest : public FakeApiServer {
     // loaded machine, so a longer deadline than fast() for the test's own calls.
     client_ = std::make_shared<KubeClient>(connection(), ClientOptions{.timeout = std::chrono::seconds(20)});
   }
-  int64_t server_requests() {
-    auto r = client_->get("/_test/requests");  // a test hook: not counted itself
-    EXPECT_TRUE(r) << r.status().to_string();
-    return r ? r->at("requests").as_int64() : -1;
-  }
-  template <class Pred>
-  bool eventually(Pred pred, std::chrono::milliseconds timeout = 5s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return pred();
-  }
+  int64_t server_requests() { return requests_answered(*client_); }
   std::shared_ptr<KubeClient> client_;
 };
 
-TEST_F(PodCacheTest, SteadyStateObserveMakesNoApiCalls) {
+TEST_F(WatchCacheTest, SteadyStateObserveMakesNoApiCalls) {
   LaunchSpec spec = testing::jupyter_spec();
   auto runtime_client = std::make_shared<KubeClient>(connection(), fast());
   KubernetesRuntime runtime(runtime_client, KubernetesOptions{});
   ASSERT_TRUE(runtime.wait_synced(5s));
-  // The runtime's cache: one list, then one watch (the server counts a watch when it opens).
-  ASSERT_TRUE(eventually([&] { return server_requests() == 2; })) << server_requests();
+  ASSERT_TRUE(runtime.events_synced(5s));
+  ASSERT_TRUE(runtime.nodes_synced(5s));
+  // The runtime's caches (Pods, Events, Nodes): one list, then one watch each (the server counts
+  // a watch when it opens).
+  ASSERT_TRUE(eventually([&] { return server_requests() == 6; })) << server_requests();
+  std::cout << "API calls at start-up (3 lists + 3 watches): " << server_requests() << "\n";
 
   int64_t before = server_requests();
   ASSERT_TRUE(runtime.apply(spec).ok());
@@ -78,11 +69,11 @@ TEST_F(PodCacheTest, SteadyStateObserveMakesNoApiCalls) {
   std::cout << "API calls for 30 observations in steady state: " << server_requests() - before << "\n";
 }
 
-TEST_F(PodCacheTest, ChangesArriveThroughTheWatch) {
-  PodCache cache(client_, "/api/v1/pods?labelSelector=app.kubernetes.io/managed-by=k4ds");
+TEST_F(WatchCacheTest, ChangesArriveThroughTheWatch) {
+  ObjectCache cache(client_, "/api/v1/pods?labelSelector=app.kubernetes.io/managed-by=k4ds");
   cache.start();
   ASSERT_TRUE(cache.wait_synced(5s));
-  EXPECT_TRUE(cache.pods()->empty());
+  EXPECT_TRUE(cache.objects()->empty());
   json::object pod = json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p1","namespace":"n",
       "labels":{"app.kubernetes.io/managed-by":"k4ds"}},"spec":{"containers":[{"name":"c","image":"i"}]}})").as_object();
   json::object other = pod;
@@ -90,34 +81,34 @@ TEST_F(PodCacheTest, ChangesArriveThroughTheWatch) {
   other["metadata"].as_object()["labels"] = json::object{{"app", "x"}};
   ASSERT_TRUE(client_->create("/api/v1/namespaces/n/pods", pod));
   ASSERT_TRUE(client_->create("/api/v1/namespaces/n/pods", other));
-  ASSERT_TRUE(eventually([&] { return cache.pods()->size() == 1; }));
-  EXPECT_EQ(cache.pods()->front().at("metadata").at("name"), "p1") << "only Pods matching the label selector";
+  ASSERT_TRUE(eventually([&] { return cache.objects()->size() == 1; }));
+  EXPECT_EQ(cache.objects()->front().at("metadata").at("name"), "p1") << "only Pods matching the label selector";
   ASSERT_TRUE(client_->remove("/api/v1/namespaces/n/pods/p1"));
-  EXPECT_TRUE(eventually([&] { return cache.pods()->empty(); }));
+  EXPECT_TRUE(eventually([&] { return cache.objects()->empty(); }));
   EXPECT_EQ(cache.lists(), 1) << "one list, then only the watch";
 }
 
-TEST_F(PodCacheTest, ExpiredVersionListsAgain) {
+TEST_F(WatchCacheTest, ExpiredVersionListsAgain) {
   // Short watches, so the next one starts from a version the server has compacted away.
-  PodCache cache(client_, "/api/v1/pods?labelSelector=app.kubernetes.io/managed-by=k4ds",
-                 PodCacheOptions{.watch_duration = 1s});
+  ObjectCache cache(client_, "/api/v1/pods?labelSelector=app.kubernetes.io/managed-by=k4ds",
+                 WatchCacheOptions{.watch_duration = 1s});
   cache.start();
   ASSERT_TRUE(cache.wait_synced(5s));
   json::object pod = json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p1","namespace":"n",
       "labels":{"app.kubernetes.io/managed-by":"k4ds"}},"spec":{"containers":[{"name":"c","image":"i"}]}})").as_object();
   ASSERT_TRUE(client_->create("/api/v1/namespaces/n/pods", pod));
-  ASSERT_TRUE(eventually([&] { return cache.pods()->size() == 1; }));
+  ASSERT_TRUE(eventually([&] { return cache.objects()->size() == 1; }));
   // Another change, then everything up to it expires: the cache must relist to see the state.
   ASSERT_TRUE(client_->create("/_test/compact", {}));
   ASSERT_TRUE(client_->remove("/api/v1/namespaces/n/pods/p1"));
   ASSERT_TRUE(client_->create("/_test/compact", {}));
   EXPECT_TRUE(eventually([&] { return cache.lists() >= 2; }, 5s)) << "410 Gone → list again";
-  EXPECT_TRUE(eventually([&] { auto p = cache.pods(); return p && p->empty(); }));
+  EXPECT_TRUE(eventually([&] { auto p = cache.objects(); return p && p->empty(); }));
 }
 
-TEST_F(PodCacheTest, StopEndsAWatchAtOnce) {
-  PodCache cache(client_, "/api/v1/pods?labelSelector=app.kubernetes.io/managed-by=k4ds",
-                 PodCacheOptions{.watch_duration = 300s});
+TEST_F(WatchCacheTest, StopEndsAWatchAtOnce) {
+  ObjectCache cache(client_, "/api/v1/pods?labelSelector=app.kubernetes.io/managed-by=k4ds",
+                 WatchCacheOptions{.watch_duration = 300s});
   cache.start();
   ASSERT_TRUE(cache.wait_synced(5s));
   std::this_thread::sleep_for(200ms);  // the watch is open now
@@ -126,7 +117,7 @@ TEST_F(PodCacheTest, StopEndsAWatchAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
 }
 
-TEST_F(PodCacheTest, UnreachableClusterIsUnavailableNotAHang) {
+TEST_F(WatchCacheTest, UnreachableClusterIsUnavailableNotAHang) {
   ClusterConnection nowhere = connection();
   nowhere.server = "https://127.0.0.1:1";  // nothing listens there
   auto client = std::make_shared<KubeClient>(nowhere, ClientOptions{.timeout = 500ms, .attempts = 1});
