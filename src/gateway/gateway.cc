@@ -7,11 +7,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/url/parse.hpp>
 
 #include <atomic>
 #include <condition_variable>
-#include <list>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -19,6 +19,7 @@
 #include "api/http_util.h"
 #include "common/logging.h"
 #include "gateway/pages.h"
+#include "gateway/tunnel.h"
 
 namespace k4ds {
 
@@ -29,16 +30,6 @@ using asio::awaitable;
 constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
-
-// A relayed connection the gateway may have to close when access is revoked.
-struct LiveConnection {
-  Credential credential;
-  Route route;
-  asio::any_io_executor executor;
-  beast::tcp_stream* client = nullptr;
-  bool alive = true;  // touched only on `executor`
-};
-
 
 bool is_upgrade_request(const http::fields& fields) {
   if (fields[http::field::upgrade].empty()) return false;
@@ -78,8 +69,7 @@ struct Gateway::Impl {
   std::condition_variable stop_cv;
   bool stopping = false;  // guarded by stop_mutex
   std::thread flusher;
-  mutable std::mutex live_mutex;
-  std::list<std::shared_ptr<LiveConnection>> live;  // erased by iterator: O(1) per request
+  LiveConnections live;
   std::shared_ptr<spdlog::logger> log = component_logger("gateway");
 
   template <class F>
@@ -204,25 +194,23 @@ struct Gateway::Impl {
 
   // Closes every live relayed connection whose workspace is gone or whose user lost access.
   void revalidate_live() {
-    std::vector<std::shared_ptr<LiveConnection>> snapshot;
-    {
-      std::lock_guard lock(live_mutex);
-      snapshot.assign(live.begin(), live.end());
-    }
     auto table = routes.load();
-    for (auto& connection : snapshot) {
-      const Route* route = table->find(connection->route.owner, connection->route.name);
-      bool keep = route && route->workspace_id == connection->route.workspace_id &&
-                  gate.check(connection->credential, *route).kind == GateVerdict::Kind::allowed;
+    for (const std::shared_ptr<LiveConnection>& connection : live.snapshot()) {
+      Credential credential;
+      std::string workspace_id, owner, name;
+      {
+        std::lock_guard lock(connection->mutex);
+        credential = connection->credential;
+        workspace_id = connection->workspace_id;
+        owner = connection->owner;
+        name = connection->name;
+      }
+      const Route* route = table->find(owner, name);
+      bool keep = route && route->workspace_id == workspace_id &&
+                  gate.check(credential, *route).kind == GateVerdict::Kind::allowed;
       if (keep) continue;
-      log->info("closing a connection of {}/{}: access was revoked or the workspace is gone",
-                connection->route.owner, connection->route.name);
-      asio::post(connection->executor, [connection] {
-        if (!connection->alive) return;
-        boost::system::error_code ignored;
-        connection->client->socket().shutdown(asio::socket_base::shutdown_both, ignored);
-        connection->client->socket().close(ignored);
-      });
+      log->info("closing a connection of {}/{}: access was revoked or the workspace is gone", owner, name);
+      LiveConnections::close(connection);
     }
   }
 
@@ -297,14 +285,11 @@ WorkspaceGate& Gateway::gate() { return impl_->gate; }
 std::shared_ptr<const RouteTable> Gateway::routes() const { return impl_->routes.load(); }
 void Gateway::refresh_now() { impl_->refresh(); }
 Status Gateway::flush_activity() { return impl_->flush_activity(); }
-std::size_t Gateway::live_connections() const {
-  std::lock_guard lock(impl_->live_mutex);
-  return impl_->live.size();
-}
+std::size_t Gateway::live_connections() const { return impl_->live.size(); }
 
 awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& buffer, HeaderParser& header,
                                const HostClass& host, const RequestContext& context,
-                               UpstreamConnection& connection, Deadline& deadline) {
+                               GatewayConnection& connection, Deadline& deadline) {
   Impl& d = *impl_;
   auto& head = header.get();
   const unsigned version = head.version();
@@ -313,44 +298,58 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
   const bool bodyless = header.is_done();
   const bool early_keep_alive = keep_alive_wanted && bodyless;
   const bool json = wants_json(head);
-  const std::string host_name = workspace_host(host.owner, host.name, d.options.domain);
-  std::optional<uint16_t> port;
-  if (auto normalized = normalize_host(head[http::field::host])) port = normalized->port;
-  const std::string portal = d.portal_origin(context, port);
+  // The request's fields: `head` until they move into the relay's parser, then that parser's.
+  const http::fields* fields = &head;
+  // Only pages and redirects need the portal's address: not built for relayed requests.
+  auto portal = [&] {
+    std::optional<uint16_t> port;
+    if (auto normalized = normalize_host((*fields)[http::field::host])) port = normalized->port;
+    return d.portal_origin(context, port);
+  };
 
   if (head.target().starts_with("/_k4ds/callback")) {
+    const std::string host_name = workspace_host(host.owner, host.name, d.options.domain);
     HttpResponse res = co_await d.on_pool([&] { return d.callback(head, host_name, context); });
     co_return co_await d.write_reply(client, std::move(res), version, early_keep_alive);
   }
 
-  Credential credential{.host = host_name};
+  // The credential, as views into the request: copied only when this connection presents a
+  // new one (the remembered verdict below then holds the copy). Valid until sanitizing.
+  Credential::Kind kind = Credential::Kind::none;
+  std::string_view secret;
   if (auto auth = head[http::field::authorization]; auth.starts_with("Bearer ")) {
-    credential.kind = Credential::Kind::token;
-    credential.secret = std::string(auth.substr(7));
-  } else if (auto value = api::cookie_value(head, kWorkspaceCookie); !value.empty()) {
-    credential.kind = Credential::Kind::workspace_cookie;
-    credential.secret = std::move(value);
+    kind = Credential::Kind::token;
+    secret = auth.substr(7);
+  } else if (auto value = cookie_view(head, kWorkspaceCookie); !value.empty()) {
+    kind = Credential::Kind::workspace_cookie;
+    secret = value;
   }
+  auto make_credential = [&] {
+    return Credential{.kind = kind, .secret = std::string(secret),
+                      .host = workspace_host(host.owner, host.name, d.options.domain)};
+  };
 
   auto login_redirect = [&]() {
     std::string here = (context.secure ? "https://" : "http://") + std::string(head[http::field::host]) +
                        std::string(head.target());
-    return redirect_to(portal + "/login?rd=" + url_encode(here));
+    return redirect_to(portal() + "/login?rd=" + url_encode(here));
   };
 
   auto table = d.routes.load();
   const Route* route = table->find(host.owner, host.name);
   auto unauthenticated_reply = [&](const std::string& message) {
-    return json || credential.kind == Credential::Kind::token
+    return json || kind == Credential::Kind::token
                ? json_reply(http::status::unauthorized, "unauthenticated",
-                            message + "; log in at " + portal + "/login")
+                            message + "; log in at " + portal() + "/login")
                : login_redirect();
   };
   if (!route) {
     // Authenticate first, so that strangers can't probe which workspaces exist.
     GateVerdict who;
-    if (credential.kind != Credential::Kind::none) {
-      who = co_await d.on_pool([&] { return d.gate.identify(credential); });
+    if (kind != Credential::Kind::none) {
+      const Credential credential = make_credential();
+      GateVerdict identified = co_await d.on_pool([&] { return d.gate.identify(credential); });
+      who = std::move(identified);
     }
     HttpResponse reply =
         who.kind != GateVerdict::Kind::allowed
@@ -358,24 +357,40 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
             : gateway_reply(json, http::status::not_found, "not_found", "No such workspace",
                             "There is no workspace " + host.name + " of " + host.owner +
                                 ". Check the address, or launch it from the portal.",
-                            {"Go to the portal", portal + "/"});
+                            {"Go to the portal", portal() + "/"});
     co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
   }
 
-  GateVerdict verdict;
-  if (auto hit = d.gate.cached(credential, *route)) {
-    verdict = std::move(*hit);
-  } else {
-    Route route_copy = *route;
-    verdict = co_await d.on_pool([&] { return d.gate.check(credential, route_copy); });
+  // The verdict: remembered on this connection while nothing relevant changed, else from the
+  // gate's cache, else decided on the worker pool.
+  const uint64_t generation = d.gate.generation();
+  auto& remembered = connection.verdict;
+  if (!remembered || remembered->generation != generation || remembered->workspace_id != route->workspace_id ||
+      remembered->credential.kind != kind || remembered->credential.secret != secret ||
+      !is_workspace_host(remembered->credential.host, host.owner, host.name, d.options.domain)) {
+    const Credential credential = make_credential();
+    GateVerdict fresh;
+    if (auto hit = d.gate.cached(credential, *route)) {
+      fresh = std::move(*hit);
+    } else {
+      Route route_copy = *route;
+      GateVerdict decided = co_await d.on_pool([&] { return d.gate.check(credential, route_copy); });
+      fresh = std::move(decided);
+    }
+    // Remembered at the generation read before asking: a change since makes the next request ask again.
+    remembered.emplace(GatewayConnection::RememberedVerdict{
+        .credential = credential, .workspace_id = route->workspace_id, .generation = generation,
+        .verdict = std::move(fresh)});
   }
+  const GateVerdict& verdict = remembered->verdict;
+  const Credential& credential = remembered->credential;  // the same as the request's
   if (verdict.kind == GateVerdict::Kind::unauthenticated) {
     HttpResponse res = unauthenticated_reply(verdict.message);
     co_return co_await d.write_reply(client, std::move(res), version, early_keep_alive);
   }
   if (verdict.kind == GateVerdict::Kind::denied) {
-    HttpResponse reply = gateway_reply(json, http::status::forbidden, "permission_denied", "No access", verdict.message,
-                      {"Go to the portal", portal + "/"});
+    HttpResponse reply = gateway_reply(json, http::status::forbidden, "permission_denied", "No access",
+                                       verdict.message, {"Go to the portal", portal() + "/"});
     co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
   }
   route->activity->touch(to_unix_ms(std::chrono::system_clock::now()));
@@ -383,34 +398,34 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
     HttpResponse reply = gateway_reply(json, http::status::service_unavailable, "unavailable", "Workspace not running",
                       "The workspace " + host.name + " of " + host.owner +
                           " is not running. Start it from the portal, then reload this page.",
-                      {"Open the portal to start it", portal + "/"});
+                      {"Open the portal to start it", portal() + "/"});
     co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
   }
 
   // Sanitize: hop-by-hop, identity headers and k4ds's own credentials never reach a workspace.
-  // Optional only so that a WebSocket tunnel can free it (and its header fields) while it lasts.
-  std::optional<RequestParser> request_holder{std::in_place, std::move(header)};
-  RequestParser& request = *request_holder;
+  RequestParser request{std::move(header)};
   request.body_limit(boost::none);  // streamed: uploads of any size
   auto& req = request.get();
+  fields = &req;
   const bool upgrade = is_upgrade_request(req);
   const bool chunked = request.chunked();
   const bool expect_continue = beast::iequals(req[http::field::expect], "100-continue");
   strip_hop_by_hop(req, {.keep_upgrade = upgrade});
   req.erase(http::field::expect);
   if (chunked) req.chunked(true);
-  strip_identity_headers(req);
   strip_k4ds_cookies(req, {kPortalCookie, kWorkspaceCookie});
   if (credential.kind == Credential::Kind::token) req.erase(http::field::authorization);
   if (!connection.client_trusted) {  // once per client connection
     boost::system::error_code peer_ec;
     auto peer = client.socket().remote_endpoint(peer_ec);
     connection.client_trusted = !peer_ec && d.trusted.contains(peer.address());
+    client.socket().non_blocking(true, peer_ec);  // the relay tries its writes at once (relay.h)
   }
   set_forwarded_headers(req, {.client_addr = context.client_address,
                               .proto = context.secure ? "https" : "http",
-                              .host = std::string(head[http::field::host]),
+                              .host = req[http::field::host],
                               .trusted_peer = *connection.client_trusted});
+  // Strips every identity header the client sent, then sets the gateway's.
   set_identity_headers(req, verdict.user, verdict.groups, d.options.remote_user_headers);
   req.version(11);
 
@@ -420,77 +435,73 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
     if (ec) co_return false;
   }
 
-  // (co_await kept out of the initializer: GCC 12 miscompiles co_await inside braced init.)
-  asio::any_io_executor executor = co_await asio::this_coro::executor;
-  auto live = std::make_shared<LiveConnection>();
-  live->credential = credential;
-  live->route = *route;
-  live->executor = executor;
-  live->client = &client;
-  std::list<std::shared_ptr<LiveConnection>>::iterator live_entry;
-  {
-    std::lock_guard lock(d.live_mutex);
-    live_entry = d.live.insert(d.live.end(), live);
+  // From here a revocation closes this connection (once per connection: the entry stays until
+  // the connection, or the tunnel it becomes, ends).
+  if (!connection.live) {
+    connection.live = d.live.add(client.get_executor(), client.socket(), credential, *route);
+  } else {
+    connection.live->relaying(credential, *route);
   }
-  struct Unregister {
-    Impl& d;
-    std::list<std::shared_ptr<LiveConnection>>::iterator entry;
-    ~Unregister() {
-      (*entry)->alive = false;
-      std::lock_guard lock(d.live_mutex);
-      d.live.erase(entry);
-    }
-  } unregister{d, live_entry};
 
-  const Upstream upstream = *route->upstream;
+  const Upstream& upstream = *route->upstream;
+  UpstreamConnection& pooled = connection.upstream;
   auto not_answering = [&](boost::system::error_code ec) {
     d.log->warn("workspace {}/{} does not answer at {}: {}", host.owner, host.name, format_upstream(upstream),
                 ec.message());
     return gateway_reply(json, http::status::bad_gateway, "unavailable", "Workspace not answering",
                          "The workspace is running but does not answer yet. Wait a moment and reload; if "
                          "it persists, restart the workspace from the portal.",
-                         {"Go to the portal", portal + "/"});
+                         {"Go to the portal", portal() + "/"});
   };
   auto connect = [&]() -> awaitable<boost::system::error_code> {
     boost::system::error_code ec;
     UpstreamConnection fresh = co_await connect_upstream(upstream, d.options.timeouts.connect, ec);
-    connection.key = std::move(fresh.key);
-    connection.stream = std::move(fresh.stream);
-    connection.buffer.clear();
+    pooled = std::move(fresh);
     co_return ec;
   };
-  const bool reused = connection.usable() && connection.key == format_upstream(upstream);
+  const bool reused = pooled.usable() && pooled.target == upstream;
   if (!reused) {
     if (auto ec = co_await connect()) {
       HttpResponse reply = not_answering(ec);
-    co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
+      co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
     }
   }
-  auto strip_response = [&](ResponseHeader& response) {
+  auto strip_response = [](ResponseHeader& response) {
     strip_hop_by_hop(response, {.keep_upgrade = response.result() == http::status::switching_protocols});
   };
-  RelayResult result = co_await relay_exchange(client, buffer, request, keep_alive_wanted, connection,
+  RelayResult result = co_await relay_exchange(client, buffer, request, keep_alive_wanted, pooled,
                                                d.options.timeouts, strip_response, deadline);
   if (result.error && !result.response_started && reused && bodyless) {
     // The kept-alive upstream connection was closed under us; once more on a fresh one.
     if (auto ec = co_await connect()) {
       HttpResponse reply = not_answering(ec);
-    co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
+      co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
     }
-    result = co_await relay_exchange(client, buffer, request, keep_alive_wanted, connection,
-                                     d.options.timeouts, strip_response, deadline);
+    result = co_await relay_exchange(client, buffer, request, keep_alive_wanted, pooled, d.options.timeouts,
+                                     strip_response, deadline);
   }
   if (result.upgraded) {
-    request_holder.reset();
-    co_await tunnel(client, buffer, connection, d.options.timeouts.tunnel_idle, live->route.activity.get());
-    connection.stream.reset();
+    // The tunnel takes both sockets, the bytes already read past the upgrade and this
+    // connection's live entry; this request path (and the listener's) then ends and frees
+    // its frames, parser and buffers for the tunnel's (long) life.
+    TunnelEnds ends{.client = client.release_socket(),
+                    .upstream = pooled.stream->release_socket(),
+                    .from_client = beast::buffers_to_string(buffer.data()),
+                    .from_upstream = beast::buffers_to_string(pooled.buffer.data())};
+    pooled = UpstreamConnection{};
+    LiveConnections::Registration* registration = connection.live.get();
+    std::shared_ptr<void> keep = std::move(connection.live);
+    asio::ip::tcp::socket& socket = start_tunnel(
+        std::move(ends),
+        {.idle = d.options.timeouts.tunnel_idle, .activity = route->activity, .keep = std::move(keep)});
+    registration->moved_to(socket);
     co_return false;
   }
-  if (!result.upstream_reusable) connection.stream.reset();
+  if (!result.upstream_reusable) pooled.stream.reset();
   if (result.error && !result.response_started) {
     HttpResponse reply = gateway_reply(json, http::status::bad_gateway, "unavailable", "Workspace not answering",
-                      "The workspace closed the connection before answering. Reload the page.",
-                      {"Go to the portal", portal + "/"});
+                                       "The workspace closed the connection before answering. Reload the page.",
+                                       {"Go to the portal", portal() + "/"});
     co_return co_await d.write_reply(client, std::move(reply), version, false);
   }
   co_return !result.error && result.client_keep_alive;

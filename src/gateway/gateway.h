@@ -14,10 +14,15 @@
 // - Activity: every allowed request, WebSocket traffic and forward-auth check marks the
 //   workspace active (see activity.h); the marks reach the store every activity_flush.
 //
+// - WebSockets: once the upgrade is answered, the client and upstream sockets are handed to a
+//   detached tunnel (tunnel.h) and serve() returns false; the tunnel keeps the connection's
+//   live-connection entry, so revocation still reaches it.
+//
 // Usage (the listener calls serve() for hosts classified as workspaces):
 //   Gateway gateway(store, auth, services, options);
+//   GatewayConnection per_connection;  // one per client connection, across its requests
 //   bool keep_alive = co_await gateway.serve(stream, buffer, header_parser, host, context,
-//                                            upstream_connection, deadline);
+//                                            per_connection, deadline);
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -27,6 +32,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +40,7 @@
 #include "auth/authenticator.h"
 #include "gateway/headers.h"
 #include "gateway/host.h"
+#include "gateway/live_connections.h"
 #include "gateway/relay.h"
 #include "gateway/route_table.h"
 #include "gateway/workspace_gate.h"
@@ -56,18 +63,37 @@ struct GatewayOptions {
 
 using HeaderParser = boost::beast::http::request_parser<boost::beast::http::empty_body>;
 
+// What the gateway keeps for one client connection across its requests (the listener owns it).
+struct GatewayConnection {
+  UpstreamConnection upstream;  // kept alive while requests go to the same upstream
+  std::optional<bool> client_trusted;  // the peer is a trusted proxy (one getpeername per connection)
+  // In the gateway's live connections from the first allowed request until the connection ends
+  // (or, after an upgrade, until its tunnel ends).
+  std::unique_ptr<LiveConnections::Registration> live;
+  // The last verdict, reused while the credential, the workspace and the gate's generation are
+  // the same: no hashing, cache lookup or copy per request on a kept-alive connection.
+  struct RememberedVerdict {
+    Credential credential;
+    std::string workspace_id;
+    uint64_t generation = 0;
+    GateVerdict verdict;
+  };
+  std::optional<RememberedVerdict> verdict;
+};
+
 class Gateway {
  public:
   Gateway(Store& store, Authenticator& auth, Services services, GatewayOptions options);
   ~Gateway();
 
   // Serves one request whose header has been read. Returns whether the client connection may
-  // carry another request. `upstream` is the client connection's kept-alive upstream connection
-  // (reused when the next request goes to the same workspace). `deadline` is the client
-  // connection's: each relay phase sets it; firing cancels the client and upstream sockets.
+  // carry another request (false after an upgrade: the client socket then belongs to a tunnel).
+  // `connection` is what the gateway keeps for this client connection (its kept-alive upstream
+  // connection is reused when the next request goes to the same upstream). `deadline` is the
+  // client connection's: each relay phase sets it; firing cancels the client and upstream sockets.
   boost::asio::awaitable<bool> serve(boost::beast::tcp_stream& client, boost::beast::flat_buffer& buffer,
                                      HeaderParser& header, const HostClass& host,
-                                     const RequestContext& context, UpstreamConnection& upstream,
+                                     const RequestContext& context, GatewayConnection& connection,
                                      Deadline& deadline);
 
   WorkspaceGate& gate();

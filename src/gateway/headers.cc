@@ -60,28 +60,58 @@ bool safe_list_element(std::string_view v) {
   });
 }
 
+// Calls f(element) for each trimmed, non-empty element of a comma list, until f returns false.
+template <class F>
+void for_each_element(std::string_view value, F&& f) {
+  while (!value.empty()) {
+    std::size_t comma = value.find(',');
+    std::string_view item = trim_ows(value.substr(0, comma));
+    if (!item.empty() && !f(item)) return;
+    if (comma == std::string_view::npos) return;
+    value.remove_prefix(comma + 1);
+  }
+}
+
 // The first element of the first header named `name`, or "" if there is none.
 std::string_view first_element(const HttpFields& fields, std::string_view name) {
   auto it = fields.find(name);
   if (it == fields.end()) return {};
-  std::vector<std::string_view> items = split_list(it->value());
-  return items.empty() ? std::string_view{} : items.front();
+  std::string_view first;
+  for_each_element(it->value(), [&](std::string_view item) {
+    first = item;
+    return false;
+  });
+  return first;
 }
+
+// The character as identity-header names are compared: lower case, "_" read as "-".
+char name_char(char c) { return c == '_' ? '-' : lower(c); }
 
 }  // namespace
 
 void strip_hop_by_hop(HttpFields& fields, HopByHopOptions options) {
-  std::vector<std::string> nominated;
+  // The names a Connection header nominates, as views into that header's value: they stay
+  // valid until the Connection (or Proxy-Connection) fields themselves are erased, last. A
+  // request nominating more than kInline names is rare enough to pay for a vector.
+  constexpr std::size_t kInline = 16;
+  std::array<std::string_view, kInline> inline_names;
+  std::vector<std::string_view> more_names;
+  std::size_t count = 0;
   bool connection_says_upgrade = false;
   for (const auto& f : fields) {
     if (f.name() != http::field::connection && f.name() != http::field::proxy_connection) {
       continue;
     }
-    for (std::string_view token : split_list(f.value())) {
-      std::string name = to_lower(token);
-      if (name == "upgrade") connection_says_upgrade = true;
-      nominated.push_back(std::move(name));
-    }
+    for_each_element(f.value(), [&](std::string_view token) {
+      if (iequals(token, "upgrade")) connection_says_upgrade = true;
+      if (count < kInline) {
+        inline_names[count] = token;
+      } else {
+        more_names.push_back(token);
+      }
+      ++count;
+      return true;
+    });
   }
   std::string upgrade_value;
   if (auto it = fields.find(http::field::upgrade); it != fields.end()) {
@@ -90,11 +120,14 @@ void strip_hop_by_hop(HttpFields& fields, HopByHopOptions options) {
   bool keep = options.keep_upgrade && connection_says_upgrade && !upgrade_value.empty() &&
               safe_list_element(upgrade_value);
 
-  for (const std::string& name : nominated) {
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string_view name = i < kInline ? inline_names[i] : more_names[i - kInline];
     // Removing these because a client named them would drop the Host an upstream needs or,
     // worse, the body length, letting the body be read as a second request (smuggling).
-    if (name == "host" || name == "content-length") continue;
-    fields.erase(name);
+    if (iequals(name, "host") || iequals(name, "content-length")) continue;
+    // Erased below with the other hop-by-hop fields (the names above point into them).
+    if (iequals(name, "connection") || iequals(name, "proxy-connection")) continue;
+    fields.erase(name);  // field names compare case-insensitively
   }
   for (http::field f : {http::field::connection, http::field::keep_alive,
                         http::field::proxy_connection, http::field::te, http::field::trailer,
@@ -109,17 +142,26 @@ void strip_hop_by_hop(HttpFields& fields, HopByHopOptions options) {
 }
 
 bool is_identity_header(std::string_view name) {
-  std::string n = to_lower(name);
-  std::replace(n.begin(), n.end(), '_', '-');
+  // Compared character by character (no lower-cased copy: this runs for every header of every
+  // relayed request).
+  auto same = [](std::string_view n, std::string_view pattern) {
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+      if (name_char(n[i]) != pattern[i]) return false;
+    }
+    return true;
+  };
   static constexpr std::string_view kPrefixes[] = {"x-k4ds-", "x-auth-request-"};
   static constexpr std::string_view kNames[] = {
       "remote-user",      "remote-groups",      "remote-email",
       "remote-name",      "x-forwarded-user",   "x-forwarded-groups",
       "x-forwarded-email", "x-forwarded-preferred-username", "x-remote-user"};
   for (std::string_view p : kPrefixes) {
-    if (n.size() > p.size() && n.compare(0, p.size(), p) == 0) return true;
+    if (name.size() > p.size() && same(name, p)) return true;
   }
-  return std::find(std::begin(kNames), std::end(kNames), n) != std::end(kNames);
+  for (std::string_view n : kNames) {
+    if (name.size() == n.size() && same(name, n)) return true;
+  }
+  return false;
 }
 
 void strip_identity_headers(HttpFields& fields) {
@@ -132,38 +174,68 @@ void strip_identity_headers(HttpFields& fields) {
   }
 }
 
-void strip_k4ds_cookies(HttpFields& fields, const std::vector<std::string>& cookie_names) {
-  std::vector<std::string> rewritten;
-  bool changed = false;
-  for (const auto& f : fields) {
-    if (f.name() != http::field::cookie) continue;
-    std::string_view value = f.value();
-    std::string kept;
-    bool dropped_here = false;
+void strip_k4ds_cookies(HttpFields& fields, std::initializer_list<std::string_view> cookie_names) {
+  auto ours = [&](std::string_view pair) {
+    std::string_view name = trim_ows(pair.substr(0, pair.find('=')));
+    return std::any_of(cookie_names.begin(), cookie_names.end(),
+                       [&](std::string_view n) { return iequals(name, n); });
+  };
+  auto for_each_pair = [](std::string_view value, auto&& f) {
     while (true) {
       std::size_t semi = value.find(';');
-      std::string_view pair = trim_ows(value.substr(0, semi));
-      std::string_view name = trim_ows(pair.substr(0, pair.find('=')));
-      bool ours = std::any_of(cookie_names.begin(), cookie_names.end(),
-                              [&](const std::string& n) { return iequals(name, n); });
-      if (ours) {
+      f(trim_ows(value.substr(0, semi)));
+      if (semi == std::string_view::npos) break;
+      value.remove_prefix(semi + 1);
+    }
+  };
+  // First look, without copying anything: most requests carry none of ours... except the
+  // gateway's own cookie on every request to a workspace, which is why the rest is cheap too.
+  bool any = false;
+  for (const auto& f : fields) {
+    if (f.name() == http::field::cookie) for_each_pair(f.value(), [&](std::string_view p) { any = any || ours(p); });
+  }
+  if (!any) return;
+  std::vector<std::string> rewritten;
+  for (const auto& f : fields) {
+    if (f.name() != http::field::cookie) continue;
+    std::string kept;
+    bool dropped_here = false;
+    for_each_pair(f.value(), [&](std::string_view pair) {
+      if (ours(pair)) {
         dropped_here = true;
       } else if (!pair.empty()) {
         if (!kept.empty()) kept += "; ";
         kept += pair;
       }
-      if (semi == std::string_view::npos) break;
-      value.remove_prefix(semi + 1);
-    }
+    });
     // An untouched header is kept exactly as sent, separators included.
-    rewritten.push_back(dropped_here ? kept : std::string(f.value()));
-    changed = changed || dropped_here;
+    rewritten.push_back(dropped_here ? std::move(kept) : std::string(f.value()));
   }
-  if (!changed) return;
   fields.erase(http::field::cookie);
   for (const std::string& v : rewritten) {
     if (!v.empty()) fields.insert(http::field::cookie, v);
   }
+}
+
+std::string_view cookie_view(const HttpFields& fields, std::string_view name) {
+  auto [begin, end] = fields.equal_range(http::field::cookie);
+  for (auto it = begin; it != end; ++it) {
+    std::string_view header = it->value();
+    while (!header.empty()) {
+      auto semi = header.find(';');
+      std::string_view pair = trim_ows(header.substr(0, semi));
+      header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+      auto eq = pair.find('=');
+      if (eq == std::string_view::npos) continue;
+      if (trim_ows(pair.substr(0, eq)) != name) continue;
+      std::string_view value = trim_ows(pair.substr(eq + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      return value;
+    }
+  }
+  return {};
 }
 
 std::string forwarded_proto(const HttpFields& fields, const ForwardedInfo& info) {
@@ -171,12 +243,12 @@ std::string forwarded_proto(const HttpFields& fields, const ForwardedInfo& info)
     std::string proto = to_lower(first_element(fields, kXForwardedProto));
     if (proto == "http" || proto == "https") return proto;
   }
-  return info.proto;
+  return std::string(info.proto);
 }
 
 void set_forwarded_headers(HttpFields& fields, const ForwardedInfo& info) {
   std::string xff;
-  std::string host = info.host;
+  std::string_view host = info.host;
   if (info.trusted_peer) {
     for (const auto& f : fields) {
       if (!iequals(f.name_string(), kXForwardedFor)) continue;
@@ -187,7 +259,7 @@ void set_forwarded_headers(HttpFields& fields, const ForwardedInfo& info) {
       }
     }
     std::string_view client_host = first_element(fields, kXForwardedHost);
-    if (!client_host.empty() && normalize_host(client_host).ok()) host = std::string(client_host);
+    if (!client_host.empty() && normalize_host(client_host).ok()) host = client_host;
   } else {
     // Apps build absolute URLs and client addresses from these; from an untrusted peer they
     // are lies, so none survive.

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <array>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,13 +52,19 @@ void strip_identity_headers(HttpFields& fields);
 
 // Removes the named cookies (compared case-insensitively: no workspace should receive anything
 // that resembles a k4ds credential) from every Cookie header; drops a header left empty.
-void strip_k4ds_cookies(HttpFields& fields, const std::vector<std::string>& cookie_names);
+// Allocates only when there is something to remove.
+void strip_k4ds_cookies(HttpFields& fields, std::initializer_list<std::string_view> cookie_names);
 
+// The value of cookie `name` (exact name, surrounding quotes removed), or "" if absent: a view
+// into `fields`, valid while the Cookie header is.
+std::string_view cookie_view(const HttpFields& fields, std::string_view name);
+
+// Arguments of one call: the views must outlive the call only.
 struct ForwardedInfo {
-  std::string client_addr;    // the TCP peer, "203.0.113.7" or "2001:db8::1"
-  std::string proto;          // "http" or "https", as the gateway's listener sees it
-  std::string host;           // the Host the gateway routed on
-  bool trusted_peer = false;  // the peer is a configured proxy (see TrustedProxies)
+  std::string_view client_addr;  // the TCP peer, "203.0.113.7" or "2001:db8::1"
+  std::string_view proto;        // "http" or "https", as the gateway's listener sees it
+  std::string_view host;         // the Host the gateway routed on
+  bool trusted_peer = false;     // the peer is a configured proxy (see TrustedProxies)
 };
 // The scheme the browser used: the client's X-Forwarded-Proto when the peer is trusted and
 // the value is http or https, else info.proto. Decides whether cookies are marked Secure.

@@ -1,5 +1,7 @@
 #include "gateway/host.h"
 
+#include <algorithm>
+
 #include <boost/asio/ip/address_v6.hpp>
 
 #include "model/validation.h"
@@ -112,10 +114,25 @@ Result<NormalizedHost> normalize_host(std::string_view header) {
   return out;
 }
 
+namespace {
+
+// `name` as canonical_host_name() would make it: a view of it when it already is (configured
+// names usually are; this runs per request), else a lower-cased copy held in `storage`.
+std::string_view canonical_view(std::string_view name, std::string& storage) {
+  const bool canonical = (name.empty() || name.back() != '.') &&
+                         std::none_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  if (canonical) return name;
+  storage = canonical_host_name(name);
+  return storage;
+}
+
+}  // namespace
+
 HostClass classify_host(std::string_view host, std::string_view domain,
                         std::string_view portal_host) {
-  const std::string dom = canonical_host_name(domain);
-  const std::string portal = portal_host.empty() ? dom : canonical_host_name(portal_host);
+  std::string dom_storage, portal_storage;
+  const std::string_view dom = canonical_view(domain, dom_storage);
+  const std::string_view portal = portal_host.empty() ? dom : canonical_view(portal_host, portal_storage);
   HostClass out;
   if (host.empty() || dom.empty()) return out;
   if (host == portal) {
@@ -142,6 +159,15 @@ HostClass classify_host_header(std::string_view host_header, std::string_view do
   Result<NormalizedHost> normalized = normalize_host(host_header);
   if (!normalized) return HostClass{};
   return classify_host(normalized->host, domain, portal_host);
+}
+
+bool is_workspace_host(std::string_view host, std::string_view owner, std::string_view name,
+                       std::string_view domain) {
+  if (host.size() != owner.size() + name.size() + domain.size() + 2) return false;
+  if (!host.starts_with(owner) || host[owner.size()] != '-') return false;
+  host.remove_prefix(owner.size() + 1);
+  if (!host.starts_with(name) || host[name.size()] != '.') return false;
+  return host.substr(name.size() + 1) == domain;
 }
 
 }  // namespace k4ds

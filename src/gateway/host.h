@@ -59,4 +59,8 @@ HostClass classify_host(std::string_view host, std::string_view domain,
 HostClass classify_host_header(std::string_view host_header, std::string_view domain,
                                std::string_view portal_host);
 
+// Whether `host` equals workspace_host(owner, name, domain) (model.h), without building it.
+bool is_workspace_host(std::string_view host, std::string_view owner, std::string_view name,
+                       std::string_view domain);
+
 }  // namespace k4ds

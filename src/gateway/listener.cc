@@ -224,14 +224,16 @@ awaitable<void> Listener::Impl::serve(tcp::socket socket, Origin origin) {
     trusted_peer = false;  // the TLS front is the edge: nothing forwarded is believed
   }
 
-  UpstreamConnection upstream;  // kept alive across this client's requests to one workspace
+  // The gateway's state for this client connection: its kept-alive upstream connection, its last
+  // verdict, its entry among the live connections (which revocation closes).
+  GatewayConnection relayed;
   // The deadline of the current phase (waiting for a request, relaying it): one lazily re-armed
   // timer per connection. It cancels the pending operations instead of closing the socket (as
   // the stream's own timeout would), so a client that began a request and stalled gets its 408.
-  Deadline deadline(stream.get_executor(), [&stream, &upstream] {
+  Deadline deadline(stream.get_executor(), [&stream, &relayed] {
     boost::system::error_code ignored;
     stream.socket().cancel(ignored);
-    if (upstream.stream) upstream.stream->socket().cancel(ignored);
+    if (relayed.upstream.stream) relayed.upstream.stream->socket().cancel(ignored);
   });
   for (;;) {
     http::request_parser<http::empty_body> header;
@@ -281,7 +283,7 @@ awaitable<void> Listener::Impl::serve(tcp::socket socket, Origin origin) {
     }
 
     if (host.kind == HostKind::workspace && gateway) {
-      bool keep_alive = co_await gateway->serve(stream, buffer, header, host, context, upstream, deadline);
+      bool keep_alive = co_await gateway->serve(stream, buffer, header, host, context, relayed, deadline);
       if (!keep_alive) {
         stream.socket().shutdown(tcp::socket::shutdown_both, peer_ec);
         co_return;

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -15,7 +14,7 @@
 #include <boost/asio/write.hpp>
 
 #include "common/netns.h"
-#include "common/services.h"
+#include "gateway/chunk_pool.h"
 
 namespace k4ds {
 
@@ -28,29 +27,62 @@ constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 namespace {
 
 // Bytes relayed per step; bounded so a multi-GB body uses the same memory as a small one.
-constexpr std::size_t kChunk = 16 * 1024;
-constexpr std::size_t kTunnelChunk = 4 * 1024;
+constexpr std::size_t kChunk = kRelayChunk;
+
+bool would_block(const boost::system::error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
+// Parses what `buffer` already holds into the parser's body buffer, synchronously: a response
+// whose body arrived with its header needs no further read, and no trip through the event loop
+// (an asynchronous read that needs no I/O still completes through a posted handler).
+template <class Buffer, bool isRequest>
+boost::system::error_code parse_buffered(http::parser<isRequest, http::buffer_body>& parser, Buffer& buffer) {
+  while (buffer.size() > 0 && !parser.is_done() && parser.get().body().size > 0) {
+    boost::system::error_code ec;
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more || ec == http::error::need_buffer) return {};
+    if (ec) return ec;
+    if (used == 0) return {};
+  }
+  return {};
+}
+
+// Sends what the serializer has ready with non-blocking writes (both sockets are in
+// non-blocking mode): most complete at once, without the posted completion and the loop trip
+// an asynchronous write costs. would_block means the rest needs an asynchronous write.
+template <class Stream, class Serializer>
+boost::system::error_code write_now(Stream& out, Serializer& serializer) {
+  boost::system::error_code ec;
+  http::write(out, serializer, ec);
+  if (ec == http::error::need_buffer) ec = {};  // the piece we have is out: not an error
+  return ec;
+}
 
 // Streams the body of `parser` (header already written through `serializer`) from `in` to
 // `out`. Returns the first error (need_buffer is the normal "give me more" signal, not one).
-template <class InStream, class OutStream, bool isRequest>
-awaitable<boost::system::error_code> stream_body(InStream& in, beast::flat_buffer& in_buffer,
+template <class InStream, class InBuffer, class OutStream, bool isRequest>
+awaitable<boost::system::error_code> stream_body(InStream& in, InBuffer& in_buffer,
                                                  http::parser<isRequest, http::buffer_body>& parser,
                                                  OutStream& out,
                                                  http::serializer<isRequest, http::buffer_body>& serializer,
                                                  std::chrono::seconds idle, Deadline& deadline,
-                                                 std::unique_ptr<char[]>& buf) {
+                                                 Chunk& buf) {
   auto& body = parser.get().body();
   do {
     if (!parser.is_done()) {
-      if (!buf) buf = std::make_unique<char[]>(kChunk);
+      if (!buf) buf = make_chunk();
       body.data = buf.get();
       body.size = kChunk;
-      deadline.expires_after(idle);
-      auto [ec, n] = co_await http::async_read(in, in_buffer, parser, kAsTuple);
-      if (deadline.fired()) ec = beast::error::timeout;
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) co_return ec;
+      if (auto ec = parse_buffered(parser, in_buffer)) co_return ec;
+      if (body.size == kChunk && !parser.is_done()) {  // nothing buffered for the body: read
+        deadline.expires_after(idle);
+        auto [ec, n] = co_await http::async_read(in, in_buffer, parser, kAsTuple);
+        if (deadline.fired()) ec = beast::error::timeout;
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) co_return ec;
+      }
       body.size = kChunk - body.size;
       body.data = buf.get();
       body.more = !parser.is_done();
@@ -59,84 +91,18 @@ awaitable<boost::system::error_code> stream_body(InStream& in, beast::flat_buffe
       body.size = 0;
       body.more = false;
     }
-    deadline.expires_after(idle);
-    auto [ec, n] = co_await http::async_write(out, serializer, kAsTuple);
-    if (deadline.fired()) ec = beast::error::timeout;
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) co_return ec;
+    if (auto ec = write_now(out, serializer); would_block(ec)) {
+      deadline.expires_after(idle);
+      auto [wec, n] = co_await http::async_write(out, serializer, kAsTuple);
+      if (deadline.fired()) wec = beast::error::timeout;
+      if (wec == http::error::need_buffer) wec = {};
+      if (wec) co_return wec;
+    } else if (ec) {
+      co_return ec;
+    }
   } while (!parser.is_done() && !serializer.is_done());
   co_return boost::system::error_code{};
 }
-
-// Copies bytes from one socket to the other until either side closes, an error, or `idle` passes
-// with no byte read (or one write not finishing). An idle tunnel holds no buffer: it waits for
-// readability, then reads into a per-thread buffer and writes what it can at once; only a
-// write the peer cannot take in full keeps a copy of the rest while it completes.
-template <class From, class To>
-awaitable<void> pump(From& from, To& to, std::chrono::seconds idle, Deadline& deadline, Activity* activity) {
-  thread_local char scratch[kTunnelChunk];  // used only between two suspensions
-  std::string rest;
-  for (;;) {
-    deadline.expires_after(idle);
-    auto [ec] = co_await from.socket().async_wait(asio::socket_base::wait_read, kAsTuple);
-    if (ec || deadline.fired()) break;
-    const std::size_t n = from.socket().read_some(asio::buffer(scratch), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
-    if (ec) break;
-    if (activity) activity->touch(to_unix_ms(std::chrono::system_clock::now()));
-    const std::size_t sent = to.socket().write_some(asio::buffer(scratch, n), ec);
-    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) break;
-    if (sent < n) {
-      rest.assign(scratch + sent, n - sent);
-      deadline.expires_after(idle);
-      auto [wec, wn] = co_await asio::async_write(to, asio::buffer(rest), kAsTuple);
-      if (wec || deadline.fired()) break;
-      std::string().swap(rest);
-    }
-  }
-  boost::system::error_code ignored;
-  to.socket().shutdown(asio::socket_base::shutdown_send, ignored);
-}
-
-}  // namespace
-
-awaitable<void> tunnel(beast::tcp_stream& client, beast::flat_buffer& client_buffer,
-                       UpstreamConnection& upstream, std::chrono::seconds idle, Activity* activity) {
-  auto& server = *upstream.stream;
-  auto close_both = [&client, &server] {
-    boost::system::error_code ignored;
-    client.socket().cancel(ignored);
-    server.socket().cancel(ignored);
-  };
-  Deadline up(client.get_executor(), close_both);
-  Deadline down(client.get_executor(), close_both);
-  // Bytes that arrived behind the upgrade (a first WebSocket frame) are already buffered.
-  if (client_buffer.size() > 0) {
-    up.expires_after(idle);
-    auto [ec, n] = co_await asio::async_write(server, client_buffer.data(), kAsTuple);
-    if (ec || up.fired()) co_return;
-  }
-  if (upstream.buffer.size() > 0) {
-    down.expires_after(idle);
-    auto [ec, n] = co_await asio::async_write(client, upstream.buffer.data(), kAsTuple);
-    if (ec || down.fired()) co_return;
-  }
-  // Both buffers are done with: give their memory back for the tunnel's (long) life.
-  client_buffer.clear();
-  client_buffer.shrink_to_fit();
-  upstream.buffer.clear();
-  upstream.buffer.shrink_to_fit();
-  boost::system::error_code ec;
-  client.socket().non_blocking(true, ec);  // for the direct read_some/write_some in pump()
-  if (!ec) server.socket().non_blocking(true, ec);
-  if (ec) co_return;
-  client.expires_never();
-  server.expires_never();
-  using namespace asio::experimental::awaitable_operators;
-  co_await (pump(client, server, idle, up, activity) || pump(server, client, idle, down, activity));
-}
-
-namespace {
 
 bool has_no_body(http::status status) {
   unsigned code = static_cast<unsigned>(status);
@@ -148,7 +114,7 @@ bool has_no_body(http::status status) {
 awaitable<UpstreamConnection> connect_upstream(const Upstream& upstream, std::chrono::seconds timeout,
                                                boost::system::error_code& error) {
   UpstreamConnection connection;
-  connection.key = format_upstream(upstream);
+  connection.target = upstream;
   asio::any_io_executor executor = co_await asio::this_coro::executor;
   connection.stream = std::make_unique<UpstreamStream>(executor);
   std::vector<asio::generic::stream_protocol::endpoint> endpoints;
@@ -211,9 +177,14 @@ awaitable<UpstreamConnection> connect_upstream(const Upstream& upstream, std::ch
   error = ec;
   if (ec) {
     connection.stream.reset();
-  } else if (upstream.kind == Upstream::Kind::tcp) {
+  } else {
     boost::system::error_code ignored;
-    connection.stream->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+    // The relay writes with non-blocking sends first (write_now); asynchronous operations work
+    // the same either way.
+    connection.stream->socket().non_blocking(true, ignored);
+    if (upstream.kind == Upstream::Kind::tcp) {
+      connection.stream->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+    }
   }
   co_return connection;
 }
@@ -223,7 +194,15 @@ awaitable<RelayResult> relay_exchange(beast::tcp_stream& client, beast::flat_buf
                                       UpstreamConnection& upstream, const RelayTimeouts& timeouts,
                                       const ResponseHook& on_response, Deadline& deadline) {
   RelayResult result;
-  std::unique_ptr<char[]> buf;  // one body buffer for both directions, only if there is a body
+  Chunk buf;  // one body buffer for both directions, only if there is a body
+  // The upstream read buffer goes back to the pool when the exchange is over (unless bytes
+  // beyond this response are in it), so an idle kept-alive connection holds no chunk.
+  struct ReleaseReadBuffer {
+    UpstreamReadBuffer& buffer;
+    ~ReleaseReadBuffer() {
+      if (buffer.size() == 0) buffer.shrink_to_fit();
+    }
+  } release_read_buffer{upstream.buffer};
   auto& req = request.get();
   const bool is_head = req.method() == http::verb::head;
   const unsigned client_version = req.version();
@@ -242,6 +221,9 @@ awaitable<RelayResult> relay_exchange(beast::tcp_stream& client, beast::flat_buf
   response.body_limit(boost::none);  // streamed, never held
   response.header_limit(64 * 1024);
   if (is_head) response.skip(true);
+  // Beast reads as much as the buffer has room for (at least 512 bytes): room for a whole chunk
+  // reads a typical response (header and body) in one recv instead of three.
+  upstream.buffer.reserve(kChunk);
   deadline.expires_after(timeouts.response_header);
   auto [rec, rn] = co_await http::async_read_header(*upstream.stream, upstream.buffer, response, kAsTuple);
   if (deadline.fired()) rec = beast::error::timeout;

@@ -6,9 +6,10 @@
 //   request body as it arrives, reads the upstream's response header, lets `on_response` adjust
 //   it, and streams the response body back. Bodies of any size pass in fixed-size chunks.
 // - A 101 Switching Protocols answer is passed on and ends the exchange with `upgraded` set; the
-//   caller then frees what it no longer needs and calls tunnel(), which copies bytes both ways
-//   until either side closes, a direction stays idle for tunnel_idle, or the client socket is
-//   closed (revocation closes live sockets). An idle tunnel holds no relay buffer.
+//   caller then hands both sockets to a tunnel (tunnel.h) and lets the request path end.
+// - Both sockets must be in non-blocking mode (connect_upstream() sets it on the upstream's; the
+//   caller on the client's): writes are tried at once and only what the peer cannot take yet
+//   is written asynchronously; data already buffered is parsed without another read.
 // - Errors are values: the result says whether the client connection may be kept alive and
 //   whether the upstream connection may be reused. Nothing throws for network errors.
 // - Deadlines: every upstream read/write and every client read/write has one, set on the client
@@ -19,7 +20,7 @@
 //   UpstreamConnection upstream = co_await connect_upstream(route.upstream, timeouts);
 //   RelayResult r = co_await relay_exchange(client, client_buffer, request_parser, keep_alive,
 //                                           upstream, timeouts, on_response, deadline);
-//   if (r.upgraded) co_await tunnel(client, client_buffer, upstream, timeouts.tunnel_idle);
+//   if (r.upgraded) start_tunnel({client.release_socket(), upstream.stream->release_socket()}, ...);
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -34,6 +35,7 @@
 #include <memory>
 #include <optional>
 
+#include "gateway/chunk_pool.h"
 #include "gateway/deadline.h"
 #include "gateway/route_table.h"
 
@@ -45,17 +47,18 @@ struct RelayTimeouts {
   std::chrono::seconds connect{10};
   std::chrono::seconds response_header{300};  // the workspace may take long to answer
   std::chrono::seconds body_idle{300};        // no bytes either way for this long ends it
-  std::chrono::seconds tunnel_idle{3600};     // an idle WebSocket is closed after this
+  std::chrono::seconds tunnel_idle{3600};     // a WebSocket with no traffic either way is closed after this
 };
+
+// Holds the upstream's bytes while an exchange reads them; its 16 KiB block comes from the
+// I/O thread's pool (chunk_pool.h) and goes back between exchanges.
+using UpstreamReadBuffer = boost::beast::basic_flat_buffer<ChunkAllocator<char>>;
 
 // A connection to one upstream, reusable across requests of one client connection.
 struct UpstreamConnection {
-  std::string key;  // format_upstream(): which upstream this is connected to
+  Upstream target;  // which upstream this is connected to (compared, not formatted, per request)
   std::unique_ptr<UpstreamStream> stream;
-  boost::beast::flat_buffer buffer;
-  // Not about the upstream: whether the client connection this belongs to comes from a trusted
-  // proxy, found out once per client connection (a getpeername() per request otherwise).
-  std::optional<bool> client_trusted;
+  UpstreamReadBuffer buffer;
   bool usable() const { return stream && stream->socket().is_open(); }
 };
 
@@ -89,11 +92,5 @@ boost::asio::awaitable<RelayResult> relay_exchange(boost::beast::tcp_stream& cli
                                                    const RelayTimeouts& timeouts,
                                                    const ResponseHook& on_response,
                                                    Deadline& deadline);
-
-// After an upgrade: bytes both ways until either side closes or a direction is idle for `idle`.
-// `activity`, when set, is touched whenever bytes pass in either direction.
-boost::asio::awaitable<void> tunnel(boost::beast::tcp_stream& client, boost::beast::flat_buffer& client_buffer,
-                                    UpstreamConnection& upstream, std::chrono::seconds idle,
-                                    Activity* activity = nullptr);
 
 }  // namespace k4ds

@@ -45,6 +45,7 @@ struct Upstream {
   uint16_t port = 0;  // tcp
   std::string path;   // unix_socket: absolute path
   int netns_pid = 0;  // tcp: > 0 = host:port in that process's network namespace (common/netns.h)
+  friend bool operator==(const Upstream&, const Upstream&) = default;
 };
 
 Result<Upstream> parse_upstream(std::string_view text);

@@ -69,6 +69,9 @@ class WorkspaceGate {
   // The cached verdict, if any (cheap; safe on I/O threads).
   std::optional<GateVerdict> cached(const Credential& credential, const Route& route);
   void invalidate();
+  // Moves on every invalidate(): a verdict obtained at generation g may be reused while
+  // generation() == g (the gateway remembers one per client connection this way).
+  uint64_t generation() const { return cache_.generation(); }
 
   // Portal side: a one-time code that lets `user` sign in on `host`.
   std::string issue_code(const std::string& user, const std::string& host);

@@ -94,8 +94,8 @@ class GatewayTest : public ::testing::Test {
   virtual void customize_gateway(GatewayOptions&) {}
 
   void TearDown() override {
-    listener_->stop();
-    thread_.join();
+    if (listener_) listener_->stop();  // a test may have stopped and destroyed it already
+    if (thread_.joinable()) thread_.join();
     listener_.reset();
     gateway_.reset();
     upstream_.reset();

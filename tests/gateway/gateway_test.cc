@@ -37,6 +37,8 @@ TEST_F(GatewayTest, CodeExchangeSetsAHostOnlyCookieAndRelaysAsTheUser) {
   auto& headers = echo["headers"].as_object();
   EXPECT_EQ(headers["X-K4DS-User"].as_string(), "alice");
   EXPECT_EQ(headers["X-Forwarded-For"].as_string(), "127.0.0.1");
+  EXPECT_EQ(headers["X-Forwarded-Proto"].as_string(), "http");
+  EXPECT_EQ(headers["X-Forwarded-Host"].as_string(), ws_host("alice-nb") + ":" + std::to_string(port_));
   EXPECT_FALSE(headers.contains("Cookie")) << "k4ds cookies never reach a workspace";
 }
 

@@ -1,5 +1,6 @@
 // Host normalization and classification: the decision every request starts with.
 #include "gateway/host.h"
+#include "model/model.h"
 
 #include <gtest/gtest.h>
 
@@ -132,6 +133,18 @@ TEST(ClassifyHost, SeparatePortalHost) {
 
 TEST(ClassifyHost, EmptyDomainMatchesNothing) {
   EXPECT_EQ(classify_host("alice-x", "", "").kind, HostKind::unknown);
+}
+
+TEST(IsWorkspaceHost, MatchesExactlyWhatWorkspaceHostBuilds) {
+  EXPECT_TRUE(is_workspace_host(workspace_host("alice", "nb", "localhost"), "alice", "nb", "localhost"));
+  EXPECT_TRUE(is_workspace_host("alice-nb.example.org", "alice", "nb", "example.org"));
+  EXPECT_FALSE(is_workspace_host("alice-nb.example.org", "alice", "nb", "example.com"));
+  EXPECT_FALSE(is_workspace_host("alice-nbx.localhost", "alice", "nb", "localhost"));
+  EXPECT_FALSE(is_workspace_host("alice.nb-localhost", "alice", "nb", "localhost"));
+  // The same characters split differently are another workspace's host.
+  EXPECT_FALSE(is_workspace_host("alice-b-nb.localhost", "alice-b", "b-nb", "localhost"));
+  EXPECT_TRUE(is_workspace_host("alice-b-nb.localhost", "alice-b", "nb", "localhost"));
+  EXPECT_FALSE(is_workspace_host("", "alice", "nb", "localhost"));
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// The relay's deadlines (one lazily re-armed Deadline per client connection, one per tunnel
-// direction): an upstream that never answers ends in a 502 once the response deadline passes,
-// and an idle WebSocket tunnel is closed once the tunnel's idle deadline passes.
+// The relay's deadlines (one lazily re-armed Deadline per client connection, one idle timer per
+// tunnel): an upstream that never answers ends in a 502 once the response deadline passes, and
+// a WebSocket tunnel with no traffic either way is closed once the tunnel's idle deadline passes.
 #include "gateway/gateway_fixture.h"
 
 namespace k4ds {

@@ -3,6 +3,8 @@
 // address kept across the TLS hand-off, and a renewed certificate picked up without a restart.
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <openssl/x509.h>
 
 #include <fstream>
@@ -143,6 +145,46 @@ TEST_F(TlsTest, ARenewedCertificateIsUsedWithoutARestartAndABrokenOneIsNot) {
   TlsAnswer still = tls_request("localhost", http::verb::get, "/login");
   EXPECT_EQ(still.serial, 2002) << "a broken file must not replace a working certificate";
   EXPECT_EQ(still.response.result(), http::status::ok);
+}
+
+// A WebSocket over HTTPS: the TLS front relays to the listener, whose request path hands the
+// decrypted connection to a tunnel; revoking the share closes it all the way to the client.
+TEST_F(TlsTest, AWebSocketOverHttpsTunnelsAndClosesWhenAccessIsRevoked) {
+  ASSERT_TRUE(store_->write([&](Tx& tx) {
+                      return tx.create_share(Share{.workspace_id = workspace_id_, .principal = "bob"}).status();
+                    }).ok());
+  gateway_->refresh_now();
+  auto token = auth_->create_token("bob", "wss", std::nullopt);
+  ASSERT_TRUE(token.ok());
+
+  ssl::context ctx(ssl::context::tls_client);
+  ctx.load_verify_file(tls_dir_ + "/ca.crt");
+  boost::asio::io_context io;
+  boost::beast::websocket::stream<boost::beast::ssl_stream<boost::beast::tcp_stream>> ws(io, ctx);
+  const std::string host = "alice-nb.localhost";
+  SSL_set_tlsext_host_name(ws.next_layer().native_handle(), host.c_str());
+  auto& tcp = boost::beast::get_lowest_layer(ws);
+  tcp.connect({boost::asio::ip::make_address("127.0.0.1"), listener_->tls_port()});
+  tcp.expires_after(std::chrono::seconds(10));
+  ws.next_layer().handshake(ssl::stream_base::client);
+  ws.set_option(boost::beast::websocket::stream_base::decorator(
+      [&](boost::beast::websocket::request_type& req) { req.set(http::field::authorization, "Bearer " + token->secret); }));
+  ws.handshake(host + ":" + std::to_string(listener_->tls_port()), "/api/kernels/k1/channels");
+  ws.write(boost::asio::buffer(std::string("over tls")));
+  boost::beast::flat_buffer echo;
+  ws.read(echo);
+  EXPECT_EQ(boost::beast::buffers_to_string(echo.data()), "over tls");
+  EXPECT_EQ(gateway_->live_connections(), 1u);
+
+  const auto revoked_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(store_->write([&](Tx& tx) { return tx.delete_share(workspace_id_, PrincipalKind::user, "bob"); }).ok());
+  tcp.expires_after(std::chrono::seconds(5));  // bounds the read below
+  boost::beast::flat_buffer buffer;
+  boost::system::error_code ec;
+  ws.read(buffer, ec);
+  EXPECT_TRUE(ec) << "the WebSocket must be closed after the share is revoked";
+  EXPECT_NE(ec, boost::beast::error::timeout) << "closed by the 5 s bound, not by the revocation";
+  EXPECT_LT(std::chrono::steady_clock::now() - revoked_at, std::chrono::seconds(1));
 }
 
 TEST(TlsHandoffTest, OnlyTheExactLineWithTheSecretIsBelieved) {
