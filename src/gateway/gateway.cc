@@ -64,6 +64,8 @@ struct Gateway::Impl {
   std::atomic<bool> refresh_pending{false};
   std::mutex refresh_mutex;  // one refresh at a time
   int64_t seen_revision = 0;
+  // The newest store revision the route table is known to reflect (read at the start of a refresh).
+  std::atomic<int64_t> applied_revision{0};
   std::mutex flush_mutex;
   std::mutex stop_mutex;
   std::condition_variable stop_cv;
@@ -161,6 +163,24 @@ struct Gateway::Impl {
 
   void refresh() {
     std::lock_guard lock(refresh_mutex);
+    refresh_locked();
+  }
+
+  // Read your writes: a request that would be refused for want of a route (no such workspace,
+  // or not running) first makes sure the table reflects every commit made before it arrived,
+  // so a workspace the API reported running is never answered "not running" because the
+  // background refresh has not run yet. Only the refusal path pays: one revision read.
+  bool catch_up() {
+    auto committed = read_value(store, [](Tx& tx) { return tx.revision(); });
+    if (!committed || *committed <= applied_revision.load()) return false;
+    std::lock_guard lock(refresh_mutex);
+    if (*committed <= applied_revision.load()) return false;  // another refresh got there
+    refresh_locked();
+    return true;
+  }
+
+  void refresh_locked() {
+    auto start = read_value(store, [](Tx& tx) { return tx.revision(); });
     std::set<std::string> changed_workspaces;
     bool policy_dirty = false;
     for (;;) {
@@ -186,6 +206,7 @@ struct Gateway::Impl {
     }
     const bool routes_dirty = !changed_workspaces.empty();
     if (routes_dirty) update_routes(changed_workspaces);
+    if (start && *start > applied_revision.load()) applied_revision = *start;
     if (policy_dirty || routes_dirty) {
       if (policy_dirty) gate.invalidate();
       revalidate_live();
@@ -263,7 +284,7 @@ Gateway::Gateway(Store& store, Authenticator& auth, Services services, GatewayOp
   impl_->subscription = store.subscribe([this](int64_t) { impl_->schedule_refresh(); });
   (void)store.read([&](Tx& tx) -> Status {
     auto revision = tx.revision();
-    if (revision) impl_->seen_revision = *revision;
+    if (revision) impl_->seen_revision = impl_->applied_revision = *revision;
     return ok_status();
   });
   impl_->load_all_routes();
@@ -337,6 +358,15 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
 
   auto table = d.routes.load();
   const Route* route = table->find(host.owner, host.name);
+  // A refusal for want of a route is only given once the table has caught up with the store.
+  // Without a credential the answer is the login redirect either way, so strangers cost nothing.
+  if ((!route || !route->running || !route->upstream) && kind != Credential::Kind::none) {
+    const bool caught_up = co_await d.on_pool([&] { return d.catch_up(); });
+    if (caught_up) {
+      table = d.routes.load();
+      route = table->find(host.owner, host.name);
+    }
+  }
   auto unauthenticated_reply = [&](const std::string& message) {
     return json || kind == Credential::Kind::token
                ? json_reply(http::status::unauthorized, "unauthenticated",

@@ -67,7 +67,7 @@ class GatewayTest : public ::testing::Test {
 
     GatewayOptions gateway_options{.domain = "localhost"};
     customize_gateway(gateway_options);
-    gateway_ = std::make_unique<Gateway>(*store_, *auth_, services_, gateway_options);
+    gateway_ = std::make_unique<Gateway>(gateway_store(), *auth_, services_, gateway_options);
     ListenerOptions listener_options{.listen = "127.0.0.1:0", .domain = "localhost"};
     customize(listener_options);
     listener_ = std::make_unique<Listener>(
@@ -92,6 +92,9 @@ class GatewayTest : public ::testing::Test {
   virtual void customize(ListenerOptions&) {}
   // Lets a derived fixture change the gateway (relay deadlines) before it starts.
   virtual void customize_gateway(GatewayOptions&) {}
+  // Lets a derived fixture give the gateway a different view of the store (e.g. one that never
+  // announces commits).
+  virtual Store& gateway_store() { return *store_; }
 
   void TearDown() override {
     if (listener_) listener_->stop();  // a test may have stopped and destroyed it already
