@@ -13,12 +13,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "api/http_util.h"
 #include "common/logging.h"
 #include "gateway/pages.h"
+#include "gateway/route_feed.h"
 #include "gateway/tunnel.h"
 
 namespace k4ds {
@@ -50,6 +50,7 @@ struct Gateway::Impl {
         options(std::move(o)),
         gate(s, a, std::move(svc)),
         trusted(TrustedProxies::parse(options.trusted_proxies).value()),
+        feed(s),
         pool(static_cast<std::size_t>(options.worker_threads)) {
     if (options.portal_host.empty()) options.portal_host = options.domain;
   }
@@ -58,14 +59,10 @@ struct Gateway::Impl {
   GatewayOptions options;
   WorkspaceGate gate;
   TrustedProxies trusted;
-  RouteTableHolder routes;
+  RouteFeed feed;
   asio::thread_pool pool;
   Subscription subscription;
   std::atomic<bool> refresh_pending{false};
-  std::mutex refresh_mutex;  // one refresh at a time
-  int64_t seen_revision = 0;
-  // The newest store revision the route table is known to reflect (read at the start of a refresh).
-  std::atomic<int64_t> applied_revision{0};
   std::mutex flush_mutex;
   std::mutex stop_mutex;
   std::condition_variable stop_cv;
@@ -88,21 +85,12 @@ struct Gateway::Impl {
     });
   }
 
-  void load_all_routes() {
-    auto all = read_value(store, [](Tx& tx) { return tx.list_workspaces({}); });
-    if (!all) {
-      log->warn("cannot read workspaces for routing: {}", all.status().to_string());
-      return;
-    }
-    routes.store(std::make_shared<const RouteTable>(*all, routes.load().get()));
-  }
-
   // Writes the activity that moved since the last flush to the store (one transaction).
   Status flush_activity() {
     std::lock_guard lock(flush_mutex);
     std::vector<std::pair<std::string, int64_t>> moved;
     std::vector<std::shared_ptr<Activity>> marks;
-    routes.load()->for_each([&](const Route& route) {
+    feed.table()->for_each([&](const Route& route) {
       const int64_t at = route.activity->seen();
       if (at <= route.activity->written()) return;
       moved.emplace_back(route.workspace_id, at);
@@ -130,92 +118,28 @@ struct Gateway::Impl {
     }
   }
 
-  // Re-reads only the workspaces the change feed named and patches the route table (a few
-  // shards are copied, not the whole table); a large batch is a full reload instead.
-  void update_routes(const std::set<std::string>& ids) {
-    constexpr std::size_t kIncrementalLimit = 1000;
-    if (ids.size() > kIncrementalLimit) {
-      load_all_routes();
-      return;
-    }
-    std::vector<Workspace> changed;
-    std::vector<std::string> removed;
-    Status read = store.read([&](Tx& tx) -> Status {
-      for (const std::string& id : ids) {
-        Result<Workspace> ws = tx.get_workspace(id);
-        if (ws) {
-          changed.push_back(std::move(ws).value());
-        } else if (ws.status().code() == Code::not_found) {
-          removed.push_back(id);
-        } else {
-          return ws.status();
-        }
-      }
-      return ok_status();
-    });
-    if (!read.ok()) {
-      log->warn("cannot read changed workspaces for routing: {}; reloading all", read.to_string());
-      load_all_routes();
-      return;
-    }
-    routes.store(routes.load()->updated(changed, removed));
+  // Drops cached verdicts when the policy changed, and re-checks the live connections when
+  // anything did.
+  void apply(FeedChanges touched) {
+    if (touched.policy) gate.invalidate();
+    if (touched.policy || touched.routes) revalidate_live();
   }
 
-  void refresh() {
-    std::lock_guard lock(refresh_mutex);
-    refresh_locked();
-  }
+  void refresh() { apply(feed.refresh()); }
 
   // Read your writes: a request that would be refused for want of a route (no such workspace,
   // or not running) first makes sure the table reflects every commit made before it arrived,
   // so a workspace the API reported running is never answered "not running" because the
   // background refresh has not run yet. Only the refusal path pays: one revision read.
   bool catch_up() {
-    auto committed = read_value(store, [](Tx& tx) { return tx.revision(); });
-    if (!committed || *committed <= applied_revision.load()) return false;
-    std::lock_guard lock(refresh_mutex);
-    if (*committed <= applied_revision.load()) return false;  // another refresh got there
-    refresh_locked();
-    return true;
-  }
-
-  void refresh_locked() {
-    auto start = read_value(store, [](Tx& tx) { return tx.revision(); });
-    std::set<std::string> changed_workspaces;
-    bool policy_dirty = false;
-    for (;;) {
-      auto listed = read_value(store, [&](Tx& tx) { return tx.list_changes(seen_revision, 5000); });
-      if (!listed) {
-        log->warn("cannot read the change feed: {}", listed.status().to_string());
-        return;
-      }
-      const std::vector<Change>& changes = *listed;
-      for (const Change& c : changes) {
-        seen_revision = c.revision;
-        switch (c.kind) {
-          case RecordKind::workspace_event: break;
-          case RecordKind::volume: break;
-          case RecordKind::workspace:
-            changed_workspaces.insert(c.key);
-            if (c.op == ChangeOp::deleted) policy_dirty = true;
-            break;
-          default: policy_dirty = true;
-        }
-      }
-      if (changes.size() < 5000) break;
-    }
-    const bool routes_dirty = !changed_workspaces.empty();
-    if (routes_dirty) update_routes(changed_workspaces);
-    if (start && *start > applied_revision.load()) applied_revision = *start;
-    if (policy_dirty || routes_dirty) {
-      if (policy_dirty) gate.invalidate();
-      revalidate_live();
-    }
+    std::optional<FeedChanges> touched = feed.catch_up();
+    if (touched) apply(*touched);
+    return touched.has_value();
   }
 
   // Closes every live relayed connection whose workspace is gone or whose user lost access.
   void revalidate_live() {
-    auto table = routes.load();
+    auto table = feed.table();
     for (const std::shared_ptr<LiveConnection>& connection : live.snapshot()) {
       Credential credential;
       std::string workspace_id, owner, name;
@@ -282,12 +206,7 @@ HttpResponse Gateway::Impl::callback(const http::request_header<>& header, const
 Gateway::Gateway(Store& store, Authenticator& auth, Services services, GatewayOptions options)
     : impl_(std::make_unique<Impl>(store, auth, std::move(services), std::move(options))) {
   impl_->subscription = store.subscribe([this](int64_t) { impl_->schedule_refresh(); });
-  (void)store.read([&](Tx& tx) -> Status {
-    auto revision = tx.revision();
-    if (revision) impl_->seen_revision = impl_->applied_revision = *revision;
-    return ok_status();
-  });
-  impl_->load_all_routes();
+  impl_->refresh();  // anything committed between loading the routes and subscribing
   impl_->flusher = std::thread([d = impl_.get()] { d->flush_loop(); });
 }
 
@@ -303,7 +222,7 @@ Gateway::~Gateway() {
 }
 
 WorkspaceGate& Gateway::gate() { return impl_->gate; }
-std::shared_ptr<const RouteTable> Gateway::routes() const { return impl_->routes.load(); }
+std::shared_ptr<const RouteTable> Gateway::routes() const { return impl_->feed.table(); }
 void Gateway::refresh_now() { impl_->refresh(); }
 Status Gateway::flush_activity() { return impl_->flush_activity(); }
 std::size_t Gateway::live_connections() const { return impl_->live.size(); }
@@ -356,14 +275,14 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
     return redirect_to(portal() + "/login?rd=" + url_encode(here));
   };
 
-  auto table = d.routes.load();
+  auto table = d.feed.table();
   const Route* route = table->find(host.owner, host.name);
   // A refusal for want of a route is only given once the table has caught up with the store.
   // Without a credential the answer is the login redirect either way, so strangers cost nothing.
   if ((!route || !route->running || !route->upstream) && kind != Credential::Kind::none) {
     const bool caught_up = co_await d.on_pool([&] { return d.catch_up(); });
     if (caught_up) {
-      table = d.routes.load();
+      table = d.feed.table();
       route = table->find(host.owner, host.name);
     }
   }
@@ -424,12 +343,14 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
     co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
   }
   route->activity->touch(to_unix_ms(std::chrono::system_clock::now()));
+  auto not_running_reply = [&] {
+    return gateway_reply(json, http::status::service_unavailable, "unavailable", "Workspace not running",
+                         "The workspace " + host.name + " of " + host.owner +
+                             " is not running. Start it from the portal, then reload this page.",
+                         {"Open the portal to start it", portal() + "/"});
+  };
   if (!route->running || !route->upstream) {
-    HttpResponse reply = gateway_reply(json, http::status::service_unavailable, "unavailable", "Workspace not running",
-                      "The workspace " + host.name + " of " + host.owner +
-                          " is not running. Start it from the portal, then reload this page.",
-                      {"Open the portal to start it", portal() + "/"});
-    co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
+    co_return co_await d.write_reply(client, not_running_reply(), version, early_keep_alive);
   }
 
   // Sanitize: hop-by-hop, identity headers and k4ds's own credentials never reach a workspace.
@@ -475,10 +396,18 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
 
   const Upstream& upstream = *route->upstream;
   UpstreamConnection& pooled = connection.upstream;
-  auto not_answering = [&](boost::system::error_code ec) {
+  // A workspace that does not answer may have just been stopped: the table is caught up first,
+  // so a stop the API already reported is answered "not running", not "not answering".
+  auto not_answering = [&](boost::system::error_code ec) -> awaitable<HttpResponse> {
+    const bool caught_up = co_await d.on_pool([&] { return d.catch_up(); });
+    if (caught_up) {
+      auto now = d.feed.table();
+      const Route* current = now->find(host.owner, host.name);
+      if (!current || !current->running || !current->upstream) co_return not_running_reply();
+    }
     d.log->warn("workspace {}/{} does not answer at {}: {}", host.owner, host.name, format_upstream(upstream),
                 ec.message());
-    return gateway_reply(json, http::status::bad_gateway, "unavailable", "Workspace not answering",
+    co_return gateway_reply(json, http::status::bad_gateway, "unavailable", "Workspace not answering",
                          "The workspace is running but does not answer yet. Wait a moment and reload; if "
                          "it persists, restart the workspace from the portal.",
                          {"Go to the portal", portal() + "/"});
@@ -492,7 +421,7 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
   const bool reused = pooled.usable() && pooled.target == upstream;
   if (!reused) {
     if (auto ec = co_await connect()) {
-      HttpResponse reply = not_answering(ec);
+      HttpResponse reply = co_await not_answering(ec);
       co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
     }
   }
@@ -504,7 +433,7 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
   if (result.error && !result.response_started && reused && bodyless) {
     // The kept-alive upstream connection was closed under us; once more on a fresh one.
     if (auto ec = co_await connect()) {
-      HttpResponse reply = not_answering(ec);
+      HttpResponse reply = co_await not_answering(ec);
       co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
     }
     result = co_await relay_exchange(client, buffer, request, keep_alive_wanted, pooled, d.options.timeouts,

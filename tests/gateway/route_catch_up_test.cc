@@ -68,6 +68,25 @@ TEST_F(RouteCatchUpTest, AWorkspaceReportedRunningIsNeverAnsweredNotRunning) {
   EXPECT_EQ(get_as(cookie, "alice-cycle", "/c").result(), http::status::ok);
 }
 
+// A workspace stopped a moment ago no longer answers at its old address: that is "not running"
+// (503, with the way to start it), not "not answering" (502).
+TEST_F(RouteCatchUpTest, AWorkspaceJustStoppedIsNotRunningRatherThanNotAnswering) {
+  // Nothing listens on port 1 of loopback: connecting is refused at once.
+  std::string id = add_workspace("alice", "gone", "127.0.0.1:1");
+  std::string cookie = sign_in("alice", "alice-password", "alice-gone");
+  ASSERT_FALSE(cookie.empty());
+  gateway_->refresh_now();
+  ASSERT_NE(gateway_->routes()->find("alice", "gone"), nullptr);
+  auto unanswered = get_as(cookie, "alice-gone", "/", {{"Accept", "application/json"}});
+  EXPECT_EQ(unanswered.result(), http::status::bad_gateway) << "running, but nothing answers: " << unanswered.body();
+
+  set_phase(id, Phase::stopped, "");
+  ASSERT_TRUE(gateway_->routes()->find("alice", "gone")->running) << "the table has not seen the stop";
+  auto stopped = get_as(cookie, "alice-gone", "/", {{"Accept", "application/json"}});
+  EXPECT_EQ(stopped.result(), http::status::service_unavailable) << stopped.body();
+  EXPECT_NE(stopped.body().find("not running"), std::string::npos) << stopped.body();
+}
+
 // Strangers do not make the gateway read the store: without a credential the answer is the
 // login redirect whether or not the workspace exists.
 TEST_F(RouteCatchUpTest, WithoutACredentialTheAnswerIsTheLoginRedirect) {
