@@ -65,31 +65,16 @@ k4ds_upstream_workspace "bench upstream (nginx, 1 KiB)" \
 
 # --- nginx proxy_pass, 2 workers (k4ds runs 2 I/O threads), keepalive to the upstream --------
 nginx_port=$(free_port)
-mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes 2;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log stderr warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi; uwsgi_temp_path $work/nginx/uwsgi; scgi_temp_path $work/nginx/scgi;
-  keepalive_requests 1000000;
+start_nginx "$work/nginx" 2 4096 "
   upstream bench { server $upstream; keepalive 128; }
   server {
     listen 127.0.0.1:$nginx_port;
     location / {
       proxy_pass http://bench;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Connection \"\";
     }
-  }
-}
-EOF
-/usr/sbin/nginx -e stderr -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx.log" 2>&1 &
-pids+=("$!")
+  }"
 
 # --- configurable-http-proxy (single-threaded Node.js; JupyterHub's proxy) ----------------------
 chp_port=$(free_port)

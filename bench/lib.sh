@@ -18,6 +18,32 @@ wait_http() {  # url [extra curl args]: waits up to 20 s for any HTTP answer
   echo "$BENCH: nothing answers on $url" >&2; return 1
 }
 
+# Starts nginx (Debian's) from a config made in DIR: WORKERS worker processes, CONNS connections
+# each, no access log, temp paths in DIR, and HTTP_BODY (servers, upstreams) inside `http {}`.
+# Sets nginx_pid and adds it to pids; nginx's own messages go to DIR.log.
+start_nginx() {  # dir workers conns http_body
+  local dir=$1 workers=$2 conns=$3 http_body=$4
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<EOF
+worker_processes $workers;
+worker_rlimit_nofile $(ulimit -n);
+daemon off;
+pid $dir/nginx.pid;
+error_log stderr warn;
+events { worker_connections $conns; }
+http {
+  access_log off;
+  client_body_temp_path $dir/body; proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi; uwsgi_temp_path $dir/uwsgi; scgi_temp_path $dir/scgi;
+  keepalive_requests 1000000;
+$http_body
+}
+EOF
+  /usr/sbin/nginx -e stderr -p "$dir" -c "$dir/nginx.conf" >"$dir.log" 2>&1 &
+  nginx_pid=$!
+  pids+=("$nginx_pid")
+}
+
 api() { curl -sS --fail-with-body -b "$jar" -c "$jar" -H 'Content-Type: application/json' "$@"; }
 
 ws_id=""

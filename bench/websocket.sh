@@ -68,33 +68,17 @@ k4ds_upstream_workspace "bench upstream (WebSocket echo)" "[$work/ws_bench, echo
 
 # --- nginx proxy_pass with the WebSocket upgrade passed on, 2 workers (k4ds: 2 I/O threads) -----
 nginx_port=$(free_port)
-mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes 2;
-worker_rlimit_nofile $(ulimit -n);
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log stderr warn;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi; uwsgi_temp_path $work/nginx/uwsgi; scgi_temp_path $work/nginx/scgi;
+start_nginx "$work/nginx" 2 16384 "
   server {
     listen 127.0.0.1:$nginx_port;
     location / {
       proxy_pass http://$upstream;
       proxy_http_version 1.1;
       proxy_set_header Upgrade \$http_upgrade;
-      proxy_set_header Connection "upgrade";
+      proxy_set_header Connection \"upgrade\";
       proxy_read_timeout 3600s;
     }
-  }
-}
-EOF
-/usr/sbin/nginx -e stderr -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx.log" 2>&1 &
-nginx_pid=$!
-pids+=("$nginx_pid")
+  }"
 
 # --- configurable-http-proxy (single-threaded Node.js; JupyterHub's proxy; WebSockets built in) -
 chp_port=$(free_port)
