@@ -205,7 +205,7 @@ asio::awaitable<void> watch_body(WatchTry& w, beast::ssl_stream<beast::tcp_strea
 }
 
 // Where requests to the cluster go: host and port, the base path of its URL, and its name for
-// messages ("the Kubernetes API server https://… (context prod)").
+// messages ("the cluster https://… (kubeconfig context prod)").
 struct Server {
   Target target;
   std::string base;
@@ -217,7 +217,7 @@ Result<Server> server_of(const ClusterConnection& c) {
   if (!url) return invalid_argument("the cluster address " + c.server + " is not a URL");
   Server out{.target = {std::string(url->host()), url->has_port() ? std::string(url->port()) : "443"},
              .base = std::string(url->path()),
-             .where = "the Kubernetes API server " + c.server + " (context " + c.context + ")"};
+             .where = "the cluster " + c.server + " (kubeconfig context " + c.context + ")"};
   std::string& host = out.target.host;
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   while (!out.base.empty() && out.base.back() == '/') out.base.pop_back();
@@ -324,7 +324,7 @@ Result<json::value> KubeClient::call_json(std::string_view method, const std::st
   if (!text) return text.status();
   boost::system::error_code ec;
   json::value v = json::parse(*text, ec);
-  if (ec) return internal_error("the Kubernetes API server " + connection_.server + " answered " + path +
+  if (ec) return internal_error("the cluster " + connection_.server + " answered " + path +
                                 " with something that is not JSON");
   return v;
 }
@@ -369,7 +369,7 @@ Result<std::string> KubeClient::call(std::string_view method, const std::string&
     ioc.run();
     ++requests_;
     if (!t.error.empty()) {
-      last = unavailable(where + ": " + t.error + "; retrying later");
+      last = unavailable(where + ": " + t.error);  // callers say whether and when they try again
       continue;
     }
     int code = t.response.result_int();

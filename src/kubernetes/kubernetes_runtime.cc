@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "kubernetes/ingress.h"
 #include "kubernetes/names.h"
 #include "kubernetes/node_capacity.h"
 #include "kubernetes/status.h"
@@ -39,11 +40,29 @@ Status as_runtime_error(const Status& s) {
   }
 }
 
-bool ended(const json::object& pod) {
+std::string pod_phase(const json::object& pod) {
   auto* status = pod.if_contains("status");
-  if (!status || !status->is_object()) return false;
+  if (!status || !status->is_object()) return "";
   auto* phase = status->as_object().if_contains("phase");
-  return phase && phase->is_string() && (phase->as_string() == "Failed" || phase->as_string() == "Succeeded");
+  return phase && phase->is_string() ? std::string(phase->as_string()) : "";
+}
+
+bool ended(const json::object& pod) {
+  const std::string phase = pod_phase(pod);
+  return phase == "Failed" || phase == "Succeeded";
+}
+
+// The collections of workloads_ (one cache: the Pods, and the Services and NetworkPolicies each Pod
+// owns, watched so that one deleted behind k4ds's back is noticed without polling).
+constexpr std::size_t kPods = 0, kServices = 1, kPolicies = 2;
+
+// "<namespace>/<name>" of each object of a collection of the cache; its error when not current.
+Result<std::set<std::string>> keys_of(const ObjectCache& cache, std::size_t collection) {
+  auto objects = cache.objects(collection);
+  if (!objects) return objects.status();
+  std::set<std::string> keys;
+  for (const json::object& o : *objects) keys.insert(object_key(o));
+  return keys;
 }
 
 }  // namespace
@@ -71,20 +90,29 @@ KubernetesRuntime::KubernetesRuntime(std::shared_ptr<KubeClient> client, Kuberne
     : client_(client),
       options_(std::move(options)),
       ids_of_(std::move(ids_of)),
-      pods_(client, "/api/v1/pods?labelSelector=" + std::string(kManagedByLabel) + "=" + kManagedByValue,
-            named(cache_options, "the workspaces' Pods")),
+      // Bug fix: a Service or NetworkPolicy deleted on the cluster (kubectl, a clean-up script)
+      // stayed missing while its Pod ran, since only Pods were watched: the workspace was
+      // unreachable (Service) or open to every Pod (NetworkPolicy). Both are watched with the
+      // Pods now (collections kServices, kPolicies), so observe and apply can restore them.
+      workloads_(client,
+            std::vector<std::string>{
+                "/api/v1/pods?labelSelector=" + std::string(kManagedByLabel) + "=" + kManagedByValue,
+                "/api/v1/services?labelSelector=" + std::string(kManagedByLabel) + "=" + kManagedByValue,
+                "/apis/networking.k8s.io/v1/networkpolicies?labelSelector=" + std::string(kManagedByLabel) + "=" +
+                    kManagedByValue},
+            named(cache_options, "the workspaces' Pods, Services and NetworkPolicies")),
       events_(client, events_path(options_),
               EventCacheOptions{.watch = named(cache_options, "the Events of workspace Pods")}),
       nodes_(client, "/api/v1/nodes", named(cache_options, "the cluster's Nodes"), capacity_fields),
       limits_(client) {
   client_->set_rate_limit(options_.api_qps, options_.api_burst);
-  pods_.start();
+  workloads_.start();
   events_.start();
   nodes_.start();
 }
 
 KubernetesRuntime::~KubernetesRuntime() {
-  pods_.stop();
+  workloads_.stop();
   events_.stop();
   nodes_.stop();
 }
@@ -113,18 +141,29 @@ Status KubernetesRuntime::apply(const LaunchSpec& spec) {
   if (!rendered) return rendered.status();
   const std::string pod_path = "/api/v1/namespaces/" + rendered->namespace_name + "/pods/" + rendered->pod_name;
   auto existing = client_->get(pod_path);
+  std::string pod_uid;
+  bool restore = false;  // the Pod runs, but its Service or NetworkPolicy is gone: create just those
   if (existing) {
-    if (!existing->is_object() || !ended(existing->as_object())) return ok_status();  // already there
-    auto deleted = client_->remove(pod_path);  // ended: clean up, then start afresh
-    if (!deleted && deleted.status().code() != Code::not_found) return as_runtime_error(deleted.status());
+    if (!existing->is_object() || !ended(existing->as_object())) {
+      const std::string key = rendered->namespace_name + "/" + rendered->pod_name;
+      auto services = keys_of(workloads_, kServices), policies = keys_of(workloads_, kPolicies);
+      // (Not known while the caches are stale: then as before, nothing is created.)
+      const bool complete = !services || !policies || (services->count(key) && policies->count(key));
+      if (!existing->is_object() || complete) return ok_status();  // already there
+      restore = true;
+      pod_uid = meta(existing->as_object(), "uid");
+    } else {
+      auto deleted = client_->remove(pod_path);  // ended: clean up, then start afresh
+      if (!deleted && deleted.status().code() != Code::not_found) return as_runtime_error(deleted.status());
+    }
   } else if (existing.status().code() != Code::not_found) {
     return as_runtime_error(existing.status());
   }
 
-  std::string pod_uid;
-  for (const json::object& object : rendered->objects) {
+  const std::vector<json::object> none;
+  for (const json::object& object : restore ? none : rendered->objects) {
     std::string kind(object.at("kind").as_string());
-    if (kind == "Service" || kind == "NetworkPolicy") continue;  // after the Pod, owned by it
+    if (kind == "Service" || kind == "NetworkPolicy" || kind == "Ingress") continue;  // after the Pod, owned by it
     if (kind == "ResourceQuota" || kind == "LimitRange") continue;  // with the Namespace, below
     auto collection = collection_path(object);
     if (!collection) return internal_error(collection.status().message());
@@ -153,13 +192,14 @@ Status KubernetesRuntime::apply(const LaunchSpec& spec) {
   if (!owned) return owned.status();
   for (const json::object& object : owned->objects) {
     std::string kind(object.at("kind").as_string());
-    if (kind != "Service" && kind != "NetworkPolicy") continue;
+    if (kind != "Service" && kind != "NetworkPolicy" && kind != "Ingress") continue;
     auto collection = collection_path(object);
     if (!collection) return internal_error(collection.status().message());
     auto created = client_->create(*collection, object);
+    if (!created && created.status().code() == Code::already_exists && restore) continue;  // this one is there
     if (!created && created.status().code() == Code::already_exists) {
       // Left from the previous Pod and about to be garbage-collected with it: replace it.
-      auto removed = client_->remove(*collection + "/" + owned->pod_name);
+      auto removed = client_->remove(*collection + "/" + meta(object, "name"));
       if (!removed && removed.status().code() != Code::not_found) return as_runtime_error(removed.status());
       created = client_->create(*collection, object);
     }
@@ -186,9 +226,9 @@ Status KubernetesRuntime::stop(std::string_view workspace_id) {
   if (!pods) return pods.status();
   for (const json::object& pod : *pods) {
     std::string ns = meta(pod, "namespace"), name = meta(pod, "name");
-    for (const std::string& path : {"/api/v1/namespaces/" + ns + "/pods/" + name,
-                                    "/api/v1/namespaces/" + ns + "/services/" + name,
-                                    "/apis/networking.k8s.io/v1/namespaces/" + ns + "/networkpolicies/" + name}) {
+    std::vector<std::string> paths{"/api/v1/namespaces/" + ns + "/pods/" + name};
+    for (std::string& owned : owned_object_paths(ns, name, options_)) paths.push_back(std::move(owned));
+    for (const std::string& path : paths) {
       auto removed = client_->remove(path);
       if (!removed && removed.status().code() != Code::not_found) return as_runtime_error(removed.status());
     }
@@ -197,15 +237,28 @@ Status KubernetesRuntime::stop(std::string_view workspace_id) {
 }
 
 Result<std::vector<ObservedWorkspace>> KubernetesRuntime::observe() {
-  if (!pods_.wait_synced(sync_wait_)) return as_runtime_error(pods_.status());
-  auto pods = pods_.objects();
+  if (!workloads_.wait_synced(sync_wait_)) return as_runtime_error(workloads_.status());
+  auto pods = workloads_.objects(kPods);
   if (!pods) return as_runtime_error(pods.status());
+  auto services = keys_of(workloads_, kServices);
+  if (!services) return as_runtime_error(services.status());
+  auto policies = keys_of(workloads_, kPolicies);
+  if (!policies) return as_runtime_error(policies.status());
   std::set<std::string> uids;
   for (const json::object& pod : *pods) uids.insert(meta(pod, "uid"));
   events_.retain(uids);  // the Events of Pods that went are dropped
   std::vector<ObservedWorkspace> out;
   for (const json::object& pod : *pods) {
     std::string ns = meta(pod, "namespace"), name = meta(pod, "name");
+    // A running Pod without its Service or NetworkPolicy is reported absent: the controller
+    // then applies the workspace again, and apply restores them. (Only once it runs: while it
+    // starts, the watch may not have brought the Service created just after the Pod yet; and
+    // not while it is being deleted: stop removes the Service while the Pod terminates.)
+    const bool deleting = !meta(pod, "deletionTimestamp").empty();
+    if (pod_phase(pod) == "Running" && !deleting &&
+        (!services->count(ns + "/" + name) || !policies->count(ns + "/" + name))) {
+      continue;
+    }
     int64_t port = 0;
     boost::system::error_code ec;
     const json::value pod_value(pod);

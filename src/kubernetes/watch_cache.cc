@@ -172,9 +172,52 @@ std::vector<json::object> ObjectStore::snapshot() const {
   return out;
 }
 
-Result<std::vector<json::object>> ObjectCache::objects() const {
-  if (Status s = watch_.status(); !s.ok()) return s;
-  return store_.snapshot();
+ObjectCache::ObjectCache(std::shared_ptr<KubeClient> client, const std::vector<std::string>& paths,
+                         WatchCacheOptions options, ObjectStore::Trim trim) {
+  for (const std::string& path : paths) collections_.push_back(std::make_unique<Collection>(client, path, options, trim));
+}
+
+void ObjectCache::start() {
+  for (auto& c : collections_) c->watch.start();
+}
+
+void ObjectCache::stop() {
+  for (auto& c : collections_) c->watch.stop();
+}
+
+Result<std::vector<json::object>> ObjectCache::objects(std::size_t collection) const {
+  if (collection >= collections_.size()) return internal_error("no such collection in this cache");
+  const Collection& c = *collections_[collection];
+  if (Status s = c.watch.status(); !s.ok()) return s;
+  return c.store.snapshot();
+}
+
+bool ObjectCache::wait_synced(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (const auto& c : collections_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (!c->watch.wait_synced(std::max(left, std::chrono::milliseconds(0)))) return false;
+  }
+  return true;
+}
+
+Status ObjectCache::status() const {
+  for (const auto& c : collections_) {
+    if (Status s = c->watch.status(); !s.ok()) return s;
+  }
+  return ok_status();
+}
+
+int ObjectCache::lists() const {
+  int n = 0;
+  for (const auto& c : collections_) n += c->watch.lists();
+  return n;
+}
+
+uint64_t ObjectCache::generation() const {
+  uint64_t n = 0;
+  for (const auto& c : collections_) n += c->store.generation();
+  return n;
 }
 
 }  // namespace k4ds::kubernetes

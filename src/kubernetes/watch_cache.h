@@ -117,24 +117,34 @@ class ObjectStore : public WatchStore {
   std::atomic<uint64_t> generation_ = 0;
 };
 
-// A WatchCache with an ObjectStore: the usual pairing.
+// A WatchCache with an ObjectStore: the usual pairing. Given several collections (objects that
+// go together, such as the workspaces' Pods and the Services and NetworkPolicies they own), one
+// list + watch each: objects(i) reads collection i, and the cache is current (status, synced)
+// only while every one of them is.
 class ObjectCache {
  public:
   ObjectCache(std::shared_ptr<KubeClient> client, std::string path, WatchCacheOptions options = {},
               ObjectStore::Trim trim = {})
-      : store_(std::move(trim)), watch_(std::move(client), std::move(path), store_, std::move(options)) {}
-  void start() { watch_.start(); }
-  void stop() { watch_.stop(); }
-  // The current objects; the cache's error while it has never listed or is stale.
-  Result<std::vector<boost::json::object>> objects() const;
-  bool wait_synced(std::chrono::milliseconds timeout) const { return watch_.wait_synced(timeout); }
-  Status status() const { return watch_.status(); }
-  int lists() const { return watch_.lists(); }
-  uint64_t generation() const { return store_.generation(); }
+      : ObjectCache(std::move(client), std::vector<std::string>{std::move(path)}, std::move(options), std::move(trim)) {}
+  ObjectCache(std::shared_ptr<KubeClient> client, const std::vector<std::string>& paths, WatchCacheOptions options = {},
+              ObjectStore::Trim trim = {});
+  void start();
+  void stop();
+  // The current objects of collection i; the cache's error while it has never listed or is stale.
+  Result<std::vector<boost::json::object>> objects(std::size_t collection = 0) const;
+  bool wait_synced(std::chrono::milliseconds timeout) const;
+  Status status() const;
+  int lists() const;
+  uint64_t generation() const;
 
  private:
-  ObjectStore store_;  // before watch_: the watch's thread uses it until watch_ is destroyed
-  WatchCache watch_;
+  struct Collection {
+    Collection(std::shared_ptr<KubeClient> client, std::string path, WatchCacheOptions options, ObjectStore::Trim trim)
+        : store(std::move(trim)), watch(std::move(client), std::move(path), store, std::move(options)) {}
+    ObjectStore store;  // before watch: the watch's thread uses it until watch is destroyed
+    WatchCache watch;
+  };
+  std::vector<std::unique_ptr<Collection>> collections_;
 };
 
 }  // namespace k4ds::kubernetes

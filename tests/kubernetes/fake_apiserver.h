@@ -1,5 +1,7 @@
 // FakeApiServer: a gtest fixture running tests/kubernetes/fake_apiserver.py (Debian's python3)
 // over HTTPS on loopback, with a CA and server certificate made by openssl for each test.
+// A derived fixture may set validate_objects_ / keep_state_ before calling SetUp();
+// restart_server() then plays an API server restart (same port, same objects).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "kubernetes/client.h"
 
@@ -42,12 +45,31 @@ class FakeApiServer : public ::testing::Test {
           "openssl req -x509" + ec + " -keyout " + d + "/other.key -out " + d + "/other.crt -subj /CN=other -days 1"}) {
       ASSERT_EQ(std::system((cmd + " >/dev/null 2>&1").c_str()), 0) << cmd;
     }
+    start_server("0");
+  }
+  void TearDown() override {
+    kill_server();
+    fs::remove_all(dir_);
+  }
+  // Starts fake_apiserver.py on `port` ("0": any free one) and waits until it listens.
+  void start_server(const std::string& port) {
+    std::string d = dir_.string();
+    fs::remove(dir_ / "port");
+    std::vector<std::string> args = {"python3", std::string(K4DS_SOURCE_DIR) + "/tests/kubernetes/fake_apiserver.py",
+                                     "--port=" + port};
+    if (keep_state_) args.push_back("--state=" + d + "/state.json");
+    for (std::string a : {d + "/srv.crt", d + "/srv.key", d + "/port", std::string("secret-token")}) args.push_back(a);
+    if (validate_objects_) {
+      args.push_back(K4DS_NODE);
+      args.push_back(K4DS_SCHEMA_VALIDATOR);
+    }
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      std::string script = std::string(K4DS_SOURCE_DIR) + "/tests/kubernetes/fake_apiserver.py";
-      ::execl("/usr/bin/python3", "python3", script.c_str(), (d + "/srv.crt").c_str(), (d + "/srv.key").c_str(),
-              (d + "/port").c_str(), "secret-token", K4DS_NODE, K4DS_SCHEMA_VALIDATOR, nullptr);
+      ::execv("/usr/bin/python3", argv.data());
       _exit(127);
     }
     for (int i = 0; i < 100 && !fs::exists(dir_ / "port"); ++i) {
@@ -56,12 +78,23 @@ class FakeApiServer : public ::testing::Test {
     ASSERT_TRUE(fs::exists(dir_ / "port")) << "the fake API server did not start";
     port_ = slurp(dir_ / "port");
   }
-  void TearDown() override {
+  // Ends the server process at once (kill -9): open connections drop, new ones are refused.
+  void kill_server() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
     }
-    fs::remove_all(dir_);
+    pid_ = -1;
+  }
+  // The API server restarted: down for `down`, then the same objects on the same port (needs
+  // keep_state_). Resource versions continue; watches from before get 410 Gone.
+  void restart_server(std::chrono::milliseconds down) {
+    ASSERT_TRUE(keep_state_) << "set keep_state_ before SetUp()";
+    const std::string port = port_;
+    kill_server();
+    std::this_thread::sleep_for(down);
+    start_server(port);
+    ASSERT_EQ(port_, port);
   }
   ClusterConnection connection(std::string token = "secret-token") {
     return ClusterConnection{.context = "test", .server = "https://localhost:" + port_,
@@ -88,6 +121,8 @@ class FakeApiServer : public ::testing::Test {
     }
     return pred();
   }
+  bool validate_objects_ = true;  // every created object checked against the official schemas (node: slow)
+  bool keep_state_ = false;       // objects kept in dir_/state.json (restart_server)
   fs::path dir_;
   pid_t pid_ = -1;
   std::string port_;

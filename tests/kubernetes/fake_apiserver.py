@@ -8,8 +8,11 @@ and Status objects for 401/404/409. A namespace's ResourceQuota limits its Pods 
 "exceeded quota", as the quota admission plugin answers). Test hooks:
   POST /_test/fail?code=503&count=2   the next 2 API requests answer 503
   POST /_test/fail?code=429&count=1&retry_after=2   ... with a Retry-After: 2 header
+  POST /_test/fail?code=409&count=1&method=POST&match=/pods   only requests with that method whose
+                                      path contains `match` (409 answers as a write conflict does)
   POST /_test/slow?seconds=3          the next API request waits 3 s before answering
   POST /_test/status?path=P  {...}    sets the status of the object at P (the kubelet's part)
+  POST /_test/status?path=C&labelSelector=S  {...}   ... of every object of collection C matching S
   POST /_test/compact                 resource versions so far expire: watches from them get 410,
                                       and open watches end with an ERROR 410 event (as when the
                                       API server's watch cache drops them)
@@ -21,11 +24,16 @@ Logs: GET POD/log answers the output; with follow=true it streams the output, th
 appended, until the Pod is deleted (the container ended) or timeoutSeconds (default 30) pass.
 With $K4DS_FAKE_APISERVER_LOG set, every counted API request is appended to that file as
 "METHOD path?query" (to see which calls a count is made of).
-Usage: fake_apiserver.py CERT KEY PORT_FILE TOKEN [NODE VALIDATOR]
+Usage: fake_apiserver.py [--port=N] [--state=FILE] CERT KEY PORT_FILE TOKEN [NODE VALIDATOR]
+--port: listen there (default: any free port; PORT_FILE says which). --state: the objects are
+kept in FILE (written at every change, read at start), so a new process on the same port is the
+same API server restarted: resourceVersions continue, and watches from versions before the
+restart get 410 Gone (its watch cache starts empty), as a real API server's do.
 (Debian's /usr/bin/python3, stdlib only). With NODE and VALIDATOR (tests/kubernetes/schema/
 validate.mjs), every created object is checked against the official schemas first, and an
 invalid one is refused with 422 as a real API server would.
 """
+import bisect
 import json
 import os
 import subprocess
@@ -38,8 +46,11 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-cert, key, port_file, token = sys.argv[1:5]
-validator = sys.argv[5:7]
+flags = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--"))
+args = [a for a in sys.argv[1:] if not a.startswith("--")]
+cert, key, port_file, token = args[0:4]
+validator = args[4:6]
+state_file = flags.get("state")
 lock = threading.Condition()
 store = {}
 state = {"rv": 0, "requests": 0, "fail": [], "slow": 0.0, "compacted": 0, "compactions": 0}
@@ -53,7 +64,19 @@ def log_of(pod_path):
 
 def record(kind, path, obj):
     events.append((state["rv"], kind, path, json.loads(json.dumps(obj))))
+    if state_file:  # as etcd: a change is kept before it is answered
+        with open(state_file + ".tmp", "w") as f:
+            json.dump({"rv": state["rv"], "store": store, "logs": logs}, f)
+        os.rename(state_file + ".tmp", state_file)
     lock.notify_all()
+
+
+if state_file and os.path.exists(state_file):  # restarted: the same objects, versions go on
+    with open(state_file) as f:
+        saved = json.load(f)
+    store.update(saved["store"])
+    logs.update(saved["logs"])
+    state["rv"] = state["compacted"] = saved["rv"]
 
 
 def invalid(obj):
@@ -156,18 +179,26 @@ class Handler(BaseHTTPRequestHandler):
         q = urllib.parse.parse_qs(url.query)
         with lock:
             if url.path == "/_test/fail":
-                after = q.get("retry_after", [None])[0]
-                state["fail"] += [(int(q["code"][0]), after)] * int(q["count"][0])
+                failure = {"code": int(q["code"][0]), "after": q.get("retry_after", [None])[0],
+                           "method": q.get("method", [""])[0], "match": q.get("match", [""])[0]}
+                state["fail"] += [failure] * int(q["count"][0])
             elif url.path == "/_test/slow":
                 state["slow"] = float(q["seconds"][0])
             elif url.path == "/_test/status":  # the kubelet/scheduler: set an object's status
-                obj = store.get(q["path"][0])
-                if obj is None:
-                    return status(404, "NotFound", q["path"][0])
-                obj["status"] = json.loads(self.body)
-                state["rv"] += 1
-                obj["metadata"]["resourceVersion"] = str(state["rv"])
-                record("MODIFIED", q["path"][0], obj)
+                path = q["path"][0]
+                if "labelSelector" in q:  # every matching object of a collection
+                    keys = [k for k, o in store.items() if selected(path, url.query, k, o)]
+                elif path in store:
+                    keys = [path]
+                else:
+                    return status(404, "NotFound", path)
+                for k in keys:
+                    obj = store[k]
+                    obj["status"] = json.loads(self.body)
+                    state["rv"] += 1
+                    obj["metadata"]["resourceVersion"] = str(state["rv"])
+                    record("MODIFIED", k, obj)
+                return 200, {"requests": state["requests"], "changed": len(keys)}
             elif url.path == "/_test/log":  # the container writes output
                 log_of(q["path"][0])
                 logs[q["path"][0]] += json.loads(self.body)["text"]
@@ -185,12 +216,19 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             state["requests"] += 1
             slow, state["slow"] = state["slow"], 0.0
-            failing = state["fail"].pop(0) if state["fail"] else None
+            failing = None
+            for i, f in enumerate(state["fail"]):
+                if (not f["method"] or f["method"] == method) and f["match"] in url.path:
+                    failing = state["fail"].pop(i)
+                    break
         if slow:
             time.sleep(slow)
         if failing:
-            code, after = failing
+            code, after = failing["code"], failing["after"]
             self.extra_headers = [("Retry-After", after)] if after else []
+            if code == 409:
+                return status(409, "Conflict", "Operation cannot be fulfilled: the object has been modified; "
+                              "please apply your changes to the latest version and try again (injected)")
             return status(code, "TooManyRequests" if code == 429 else "InternalError", "injected failure")
         if self.headers.get("Authorization") != "Bearer " + token:
             return status(401, "Unauthorized", "Unauthorized")
@@ -276,8 +314,11 @@ class Handler(BaseHTTPRequestHandler):
                     gone = status(410, "Expired", "too old resource version: the watch was dropped")[1]
                     self.wfile.write((json.dumps({"type": "ERROR", "object": gone}) + "\n").encode())
                     return
-                for rv, kind, key, obj in events:
-                    if rv > sent and selected(path, url.query, key, obj):
+                # Events are in version order: start after `sent` (thousands of them in the
+                # scale test, and every watch wakes on every change).
+                start = bisect.bisect_right(events, sent, key=lambda e: e[0])
+                for rv, kind, key, obj in events[start:]:
+                    if selected(path, url.query, key, obj):
                         self.wfile.write((json.dumps({"type": kind, "object": obj}) + "\n").encode())
                 sent = state["rv"]
                 self.wfile.flush()
@@ -357,7 +398,7 @@ class Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-server = Server(("127.0.0.1", 0), Handler)
+server = Server(("127.0.0.1", int(flags.get("port", "0"))), Handler)
 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 context.load_cert_chain(cert, key)
 server.socket = context.wrap_socket(server.socket, server_side=True)

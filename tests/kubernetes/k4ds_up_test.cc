@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "fake_apiserver.h"
+#include "kubernetes_test_support.h"
 #include "server/jupyter_client.h"
 
 namespace k4ds::kubernetes {
@@ -119,13 +120,7 @@ class KubernetesEndToEnd : public FakeApiServer {
     Calls now = calls_now();
     return (now.server - before.server) - (now.test - before.test);
   }
-  std::vector<std::string> names(const std::string& collection) {
-    std::vector<std::string> out;
-    if (auto list = api_->get(collection)) {
-      for (const auto& item : list->at("items").as_array()) out.emplace_back(item.at("metadata").at("name").as_string());
-    }
-    return out;
-  }
+  std::vector<std::string> names(const std::string& collection) { return testing::object_names(*api_, collection); }
   // The workspace as the API shows it once `done` holds (or after `timeout`).
   json::value workspace_when(const std::function<bool(const json::value&)>& done, std::chrono::seconds timeout = 30s,
                              const std::string& name = "site") {

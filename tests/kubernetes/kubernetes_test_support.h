@@ -3,7 +3,9 @@
 
 #include <boost/json.hpp>
 #include <string>
+#include <vector>
 
+#include "kubernetes/client.h"
 #include "kubernetes/objects.h"
 
 namespace k4ds::kubernetes::testing {
@@ -44,6 +46,21 @@ inline boost::json::object find_kind(const WorkspaceObjects& objects, std::strin
     }
   }
   return n == 1 ? found : boost::json::object{};
+}
+
+// The kubelet's report for a workspace Pod that started and answers its readiness probe
+// (POST it to the fake API server's /_test/status).
+inline constexpr const char* kPodRunningReady =
+    R"({"phase":"Running","conditions":[{"type":"Ready","status":"True"}],)"
+    R"("containerStatuses":[{"name":"workspace","ready":true,"state":{"running":{}}}]})";
+
+// The names of the objects in a collection (with its selectors); empty when it cannot be read.
+inline std::vector<std::string> object_names(KubeClient& client, const std::string& collection) {
+  std::vector<std::string> out;
+  if (auto list = client.get(collection)) {
+    for (const auto& item : list->at("items").as_array()) out.emplace_back(item.at("metadata").at("name").as_string());
+  }
+  return out;
 }
 
 }  // namespace k4ds::kubernetes::testing
