@@ -40,7 +40,8 @@ Result<json::object> launch_preview(json::object workspace_json, const Workspace
                        : "with its default settings (a namespace per user, the cluster's default storage "
                          "class, no registry credentials); this server runs workspaces with its own "
                          "runtime. ") +
-           "The Service and NetworkPolicy get an owner reference to the Pod once it exists. The "
+           "The objects made for the Pod (Service, NetworkPolicy and any Ingress) get an owner "
+           "reference to it once it exists, so they go when it goes. The "
            "workspace id (and a new home volume's id) are drawn at launch, so names containing "
            "them differ."}};
 }

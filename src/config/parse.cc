@@ -319,6 +319,11 @@ class Loader {
   // host against the domain.
   void check_references() {
     Config& c = parsed_.config;
+    // The Ingress serves the workspaces' hosts and sends people to the portal's login.
+    if (kubernetes::IngressOptions& in = c.runtime.kubernetes.ingress; in.enabled) {
+      if (in.domain.empty()) in.domain = c.domain;
+      if (in.signin_url.empty()) in.signin_url = "https://" + (c.portal_host.empty() ? c.domain : c.portal_host) + "/login";
+    }
     if (!c.portal_host.empty())
       r_.check(config::check_portal_host(c.portal_host, c.domain), portal_host_path_);
     // Every size with a valid name counts, even one with another problem, so a single mistake

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/checks.h"
 #include "model/validation.h"
 
 namespace k4ds::config {
@@ -55,6 +56,19 @@ bool label_key_ok(std::string_view key) {
          label_part_ok(key.substr(slash + 1), false);
 }
 
+// A DNS subdomain, as Kubernetes names most objects (Secrets, IngressClasses).
+bool dns_subdomain_ok(std::string_view s) {
+  if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.' || s.front() == '-' || s.back() == '-')
+    return false;
+  return s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-.") == std::string_view::npos &&
+         s.find("..") == std::string_view::npos;
+}
+
+bool http_url_ok(std::string_view s) {
+  std::string_view rest = s.starts_with("https://") ? s.substr(8) : s.starts_with("http://") ? s.substr(7) : "";
+  return !rest.empty() && rest.front() != '/' && s.find_first_of(" \t\r\n#") == std::string_view::npos;
+}
+
 class RuntimeLoader {
  public:
   RuntimeLoader(YamlReader& r, RuntimeConfig& out, std::vector<std::pair<std::string, std::string>>& sizes)
@@ -65,7 +79,7 @@ class RuntimeLoader {
     bool is_map = r_.for_each_key(node, path,
                                   {"kind", "kubeconfig", "context", "in_cluster", "namespace_mode", "namespace", "namespace_prefix",
     "storage_class", "volume_size", "nfs", "registries", "node_pools", "gateway_pod_labels",
-    "gateway_namespace", "default_uid", "default_gid", "upstream", "qps", "burst"},
+    "gateway_namespace", "default_uid", "default_gid", "upstream", "qps", "burst", "ingress"},
                                   [&](std::string_view key, const YAML::Node& v, const std::string& p) {
                                     if (key == "kind") {
                                       load_kind(v, p);
@@ -189,6 +203,8 @@ class RuntimeLoader {
     } else if (key == "burst") {
       if (auto n = r_.integer(v, p, 1, 100000, "how many requests k4ds may send to the Kubernetes API at once before qps applies"))
         k_.api_burst = *n;
+    } else if (key == "ingress") {
+      load_ingress(v, p);
     } else if (key == "upstream") {
       if (auto s = r_.string(v, p)) {
         if (*s == "service") k_.upstream = UpstreamMode::service;
@@ -222,6 +238,59 @@ class RuntimeLoader {
       }
     }
     return ok ? std::optional(std::move(out)) : std::nullopt;
+  }
+
+  // `ingress:` turns on an Ingress per workspace for the site's own ingress-nginx.
+  void load_ingress(const YAML::Node& n, const std::string& path) {
+    kubernetes::IngressOptions& in = k_.ingress;
+    in.enabled = r_.for_each_key(
+        n, path,
+        {"domain", "class", "tls_secret", "auth_url", "signin_url", "gateway_service", "gateway_port", "cluster_domain",
+         "controller_namespace", "controller_pod_labels"},
+        [&](std::string_view key, const YAML::Node& v, const std::string& p) {
+          if (key == "gateway_port") {
+            if (auto port = r_.integer(v, p, 1, 65535, "the port of k4ds's own Service")) in.gateway_port = *port;
+            return;
+          }
+          if (key == "controller_pod_labels") {
+            if (auto m = labels(v, p)) {
+              if (m->empty()) r_.report(p, "is empty; give the labels of the controller's Pods, such as {app.kubernetes.io/name: ingress-nginx}");
+              else in.controller_pod_labels = std::move(*m);
+            }
+            return;
+          }
+          auto s = r_.string(v, p);
+          if (!s) return;
+          if (key == "domain") {
+            if (r_.check(check_domain(*s), p)) in.domain = *s;
+          } else if (key == "class" || key == "tls_secret" || key == "cluster_domain") {
+            if (dns_subdomain_ok(*s)) {
+              (key == "class" ? in.class_name : key == "tls_secret" ? in.tls_secret : in.cluster_domain) = *s;
+            } else {
+              r_.report(p, fmt::format("\"{}\" is not a Kubernetes name; use a-z, 0-9, \"-\" and \".\", such as {}", *s,
+                                       key == "class" ? "nginx (kubectl get ingressclass)"
+                                       : key == "tls_secret" ? "wildcard-tls (a kubernetes.io/tls Secret)"
+                                                             : "cluster.local"));
+            }
+          } else if (key == "auth_url" || key == "signin_url") {
+            if (!http_url_ok(*s)) {
+              r_.report(p, fmt::format("\"{}\" is not an http:// or https:// URL; use one such as {}", *s,
+                                       key == "auth_url" ? "http://k4ds.k4ds.svc.cluster.local:8080/_k4ds/auth/nginx"
+                                                         : "https://k4ds.example.org/login"));
+            } else if (key == "signin_url" && s->find("rd=") != std::string::npos) {
+              r_.report(p, "must not carry rd=; k4ds adds rd=<the original URL> itself");
+            } else {
+              (key == "auth_url" ? in.auth_url : in.signin_url) = *s;
+            }
+          } else if (key == "gateway_service") {
+            if (r_.check(check_kubernetes_label_name("gateway_service", *s), p)) in.gateway_service = *s;
+          } else if (key == "controller_namespace") {
+            if (s->empty() || r_.check(check_kubernetes_label_name("controller_namespace", *s), p))
+              in.controller_namespace = *s;
+          }
+        });
+    // Without `domain` and `signin_url`, the top-level domain and the portal host are used
+    // (filled in once the whole file is read: parse.cc, check_references).
   }
 
   void load_nfs(const YAML::Node& n, const std::string& path) {
@@ -405,6 +474,30 @@ std::vector<ConfigProblem> check_catalog_for_runtime(const Config& config) {
                           fmt::format("environment \"{}\" has port 0 (a Unix socket on this machine), which a cluster "
                                       "cannot use; set port to the TCP port its image listens on (such as 8888)",
                                       envs[i].name)});
+    }
+  }
+  // The Ingress serves the hosts the gateway and forward-auth answer for, and sends people to
+  // the portal's login: both must agree with the top-level domain and portal host.
+  const kubernetes::IngressOptions& in = config.runtime.kubernetes.ingress;
+  if (in.enabled && !in.domain.empty() && in.domain != config.domain) {
+    problems.push_back({"runtime.ingress.domain",
+                        fmt::format("\"{}\" differs from the domain \"{}\"; k4ds answers for workspaces on "
+                                    "<user>-<name>.{}, so set runtime.ingress.domain: {}",
+                                    in.domain, config.domain, config.domain, config.domain)});
+  }
+  const std::string portal = config.portal_host.empty() ? config.domain : config.portal_host;
+  if (in.enabled && !in.domain.empty()) {
+    std::string_view login = in.signin_url;
+    std::string fallback = "https://" + in.domain + "/login";
+    if (login.empty()) login = fallback;
+    login.remove_prefix(login.find("://") + 3);
+    std::string_view host = login.substr(0, login.find_first_of(":/?"));
+    if (host != portal) {
+      problems.push_back(
+          {"runtime.ingress.signin_url",
+           fmt::format("{} is not on the portal host {}; set runtime.ingress.signin_url: https://{}/login",
+                       in.signin_url.empty() ? "the default " + fallback : "\"" + in.signin_url + "\"", portal,
+                       portal)});
     }
   }
   return problems;

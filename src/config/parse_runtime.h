@@ -28,7 +28,9 @@ void load_runtime(YamlReader& r, const YAML::Node& node, const std::string& path
 
 // Problems a Kubernetes runtime has with the catalog: every environment needs an image and a
 // TCP port (port 0 is a Unix socket on this machine). Empty for the local runtime. Paths are
-// "environments[i].image" / "environments[i].port", i the catalog's order.
+// "environments[i].image" / "environments[i].port", i the catalog's order. Also, with an
+// Ingress, "runtime.ingress.domain" / ".signin_url" when they disagree with the top-level
+// domain / portal host (which the `runtime:` section alone cannot see).
 std::vector<ConfigProblem> check_catalog_for_runtime(const Config& config);
 
 // A Kubernetes name (RFC 1123 label: a-z, 0-9, "-", at most 63, starting and ending with a

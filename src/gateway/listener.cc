@@ -271,6 +271,12 @@ awaitable<void> Listener::Impl::serve(tcp::socket socket, Origin origin) {
     // Load balancers probe health by address, whatever the host.
     const bool health_probe = header.get().target() == "/healthz";
     if (health_probe) host.kind = HostKind::portal;
+    // Forward-auth checks come from an ingress controller that addresses k4ds by whatever name
+    // reaches it (in a cluster, its Service's: "k4ds.k4ds.svc.cluster.local"), so they are
+    // answered on any host that is not a workspace's. They decide on the original URL's host.
+    if (host.kind == HostKind::unknown && header.get().target().starts_with("/_k4ds/auth/")) {
+      host.kind = HostKind::portal;
+    }
 
     // With TLS on, the plain port only sends browsers to HTTPS (after a trusted load balancer
     // that terminated TLS itself, the request is already secure).

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include "kubernetes/ingress.h"
 #include "kubernetes/names.h"
 #include "kubernetes/quota_objects.h"
 
@@ -186,6 +187,7 @@ Result<WorkspaceObjects> render_workspace(const LaunchSpec& spec, const Kubernet
     return failed_precondition("the Kubernetes runtime has an NFS server but no export path; "
                                "set nfs.export in the runtime config");
   }
+  if (Status s = check_ingress(o.ingress); !s.ok()) return s;
 
   WorkspaceObjects out;
   out.namespace_name = workspace_namespace(spec.owner, o);
@@ -359,6 +361,8 @@ Result<WorkspaceObjects> render_workspace(const LaunchSpec& spec, const Kubernet
     gateway_peer["namespaceSelector"] = json::object{
         {"matchLabels", json::object{{"kubernetes.io/metadata.name", o.gateway_namespace}}}};
   }
+  json::array peers{gateway_peer};
+  if (auto controller = ingress_controller_peer(o)) peers.push_back(std::move(*controller));  // Ingress on
   out.objects.push_back(json::object{
       {"apiVersion", "networking.k8s.io/v1"},
       {"kind", "NetworkPolicy"},
@@ -366,9 +370,13 @@ Result<WorkspaceObjects> render_workspace(const LaunchSpec& spec, const Kubernet
       {"spec", json::object{{"podSelector", json::object{{"matchLabels", selector_labels}}},
                             {"policyTypes", json::array{"Ingress"}},
                             {"ingress", json::array{json::object{
-                                            {"from", json::array{gateway_peer}},
+                                            {"from", peers},
                                             {"ports", json::array{json::object{{"protocol", "TCP"},
                                                                                {"port", env.port}}}}}}}}}});
+  json::array owners = pod_uid.empty() ? json::array{} : owned_by_pod(name, pod_uid);
+  for (json::object& object : ingress_objects(spec, o, ns, name, labels, owners)) {
+    out.objects.push_back(std::move(object));
+  }
   return out;
 }
 

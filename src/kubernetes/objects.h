@@ -6,16 +6,18 @@
 // - objects are in creation order: Namespace (per-user mode), ResourceQuota and LimitRange
 //   (per-user mode, when spec.owner_quota sets a limit; kubernetes/quota_objects.h),
 //   PersistentVolume (NFS only), PersistentVolumeClaim, pull Secret (when registries are
-//   configured), Pod, Service, NetworkPolicy.
+//   configured), Pod, Service, NetworkPolicy, and with options.ingress on the workspace's
+//   Ingress, its login Ingress and the Service naming k4ds (kubernetes/ingress.h).
 // - Every object carries app.kubernetes.io/managed-by=k4ds; the workspace's objects carry its
 //   id and owner as labels.
-// - The Service and NetworkPolicy are owned by the Pod (ownerReferences), so deleting the Pod
-//   (stop) lets Kubernetes garbage-collect them. The owner reference needs the Pod's uid, known
-//   only once the Pod exists: with pod_uid empty they are rendered without it, and the runtime
-//   renders again with the uid the API server returned. Volumes (PVC, PV), the namespace and
+// - The Service and NetworkPolicy (and the Ingress objects) are owned by the Pod
+//   (ownerReferences), so deleting the Pod (stop) lets Kubernetes garbage-collect them. The
+//   owner reference needs the Pod's uid, known only once the Pod exists: with pod_uid empty
+//   they are rendered without it, and the runtime renders again with the uid the API server
+//   returned. Volumes (PVC, PV), the namespace and
 //   the pull secret belong to the user, never to a workspace, and are never deleted with it.
 // - Errors: failed_precondition when the spec cannot run on Kubernetes (no image, no TCP
-//   port, a broken registry key), with what to fix.
+//   port, a broken registry key, an Ingress without a domain), with what to fix.
 //
 // Usage:
 //   auto rendered = render_workspace(spec, options, {.uid = user.uid_number});

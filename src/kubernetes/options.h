@@ -51,6 +51,34 @@ enum class UpstreamMode {
   pod_ip,   // the Pod's status.podIP and port: no DNS needed, the Pod network must be reachable
 };
 
+// An Ingress per workspace, for sites whose own ingress controller (ingress-nginx) serves
+// *.<domain> instead of k4ds's gateway. Off unless `enabled`; kubernetes/ingress.h renders it.
+// Every request is checked against k4ds's forward-auth endpoint (docs/forward-auth.md).
+struct IngressOptions {
+  bool enabled = false;
+  // Workspaces answer on "<user>-<name>.<domain>": the same domain as the config's `domain`
+  // (the config fills it in when the file leaves it out).
+  std::string domain;
+  std::string class_name = "nginx";  // spec.ingressClassName
+  // The wildcard certificate's Secret, in the workspace's namespace; "" = no `tls` block (TLS is
+  // terminated in front of the controller, or by its default certificate).
+  std::string tls_secret;
+  // ingress-nginx's auth-url; "" = k4ds's Service:
+  // "http://<gateway_service>.<gateway_namespace>.svc.<cluster_domain>:<gateway_port>/_k4ds/auth/nginx".
+  std::string auth_url;
+  // The portal's login page; "" = "https://<domain>/login" (the config fills in its portal
+  // host). "?rd=<the original URL>" is added.
+  std::string signin_url;
+  // k4ds's own Service in gateway_namespace: the login callback (/_k4ds/callback) goes there.
+  std::string gateway_service = "k4ds";
+  int gateway_port = 8080;
+  std::string cluster_domain = "cluster.local";
+  // The controller's pods, which the NetworkPolicy then admits too. Empty namespace = the
+  // workspace's own namespace.
+  std::map<std::string, std::string> controller_pod_labels = {{"app.kubernetes.io/name", "ingress-nginx"}};
+  std::string controller_namespace = "ingress-nginx";
+};
+
 struct KubernetesOptions {
   NamespaceMode namespace_mode = NamespaceMode::per_user;
   std::string namespace_prefix = "k4ds-";       // per_user: "k4ds-alice"
@@ -75,6 +103,7 @@ struct KubernetesOptions {
   int64_t default_gid = 100;
   std::string home_path = "/home/{user}";  // where the home volume is mounted
   UpstreamMode upstream = UpstreamMode::service;
+  IngressOptions ingress;  // off by default
   // Client-side rate limit of k4ds's calls to the API server (watches excepted), as client-go's
   // token bucket: api_burst calls at once, then api_qps per second. api_qps <= 0 = no limit.
   double api_qps = 20;

@@ -231,5 +231,131 @@ runtime: {kind: kubernetes, in_cluster: true}
   EXPECT_THAT(config::check_catalog_for_runtime(parsed.config), IsEmpty());
 }
 
+// What config check says about the Ingress (the built-in environments have other problems).
+std::vector<ConfigProblem> ingress_problems(const Config& config) {
+  std::vector<ConfigProblem> out;
+  for (auto& p : config::check_catalog_for_runtime(config)) {
+    if (p.path.starts_with("runtime.ingress")) out.push_back(p);
+  }
+  return out;
+}
+
+TEST_F(RuntimeConfig, IngressIsOffUnlessConfigured) {
+  ParsedConfig parsed = parse_config_text("runtime: {kind: kubernetes, in_cluster: true}");
+  ASSERT_TRUE(parsed.ok()) << all_problems(parsed);
+  EXPECT_FALSE(parsed.config.runtime.kubernetes.ingress.enabled);
+
+  parsed = parse_config_text(R"(
+domain: example.org
+portal_host: k4ds.example.org
+runtime:
+  kind: kubernetes
+  in_cluster: true
+  ingress:
+    domain: example.org
+    class: nginx
+    tls_secret: wildcard-tls
+    auth_url: http://k4ds.platform.svc:8080/_k4ds/auth/nginx
+    signin_url: https://k4ds.example.org/login
+    gateway_service: k4ds-gw
+    gateway_port: 8081
+    cluster_domain: corp.local
+    controller_namespace: ingress
+    controller_pod_labels: {app.kubernetes.io/name: ingress-nginx, app.kubernetes.io/component: controller}
+)");
+  ASSERT_TRUE(parsed.ok()) << all_problems(parsed);
+  const auto& in = parsed.config.runtime.kubernetes.ingress;
+  EXPECT_TRUE(in.enabled);
+  EXPECT_EQ(in.domain, "example.org");
+  EXPECT_EQ(in.class_name, "nginx");
+  EXPECT_EQ(in.tls_secret, "wildcard-tls");
+  EXPECT_EQ(in.auth_url, "http://k4ds.platform.svc:8080/_k4ds/auth/nginx");
+  EXPECT_EQ(in.signin_url, "https://k4ds.example.org/login");
+  EXPECT_EQ(in.gateway_service, "k4ds-gw");
+  EXPECT_EQ(in.gateway_port, 8081);
+  EXPECT_EQ(in.cluster_domain, "corp.local");
+  EXPECT_EQ(in.controller_namespace, "ingress");
+  EXPECT_EQ(in.controller_pod_labels.size(), 2u);
+  EXPECT_THAT(ingress_problems(parsed.config), IsEmpty());
+
+  parsed = parse_config_text("runtime: {kind: kubernetes, in_cluster: true, ingress: {domain: example.org}}");
+  ASSERT_TRUE(parsed.ok()) << all_problems(parsed);
+  const auto& defaults = parsed.config.runtime.kubernetes.ingress;
+  EXPECT_EQ(defaults.class_name, "nginx");
+  EXPECT_EQ(defaults.auth_url, "") << "derived from k4ds's Service when rendered";
+  EXPECT_EQ(defaults.controller_namespace, "ingress-nginx");
+}
+
+TEST_F(RuntimeConfig, IngressProblemsNameThePathAndWhatIsAllowed) {
+  ParsedConfig parsed = parse_config_text(R"(
+runtime:
+  kind: kubernetes
+  in_cluster: true
+  ingress:
+    class: Nginx_Public
+    tls_secret: "wildcard tls"
+    auth_url: k4ds:8080/_k4ds/auth/nginx
+    signin_url: https://k4ds.example.org/login?rd=x
+    gateway_service: K4DS
+    gateway_port: 70000
+    controller_namespace: Ingress_Nginx
+    controller_pod_labels: {}
+    annotations: {a: b}
+)");
+  EXPECT_FALSE(parsed.ok());
+  const auto& p = parsed.problems;
+  EXPECT_THAT(p, Contains(Problem("runtime.ingress.class", "\"Nginx_Public\" is not a Kubernetes name")));
+  EXPECT_THAT(p, Contains(Problem("runtime.ingress.tls_secret", "such as wildcard-tls")));
+  EXPECT_THAT(p, Contains(Problem("runtime.ingress.auth_url", "is not an http:// or https:// URL")));
+  EXPECT_THAT(p, Contains(Problem("runtime.ingress.signin_url", "k4ds adds rd=")));
+  EXPECT_THAT(p, Contains(Problem("runtime.ingress.gateway_service", "is not a Kubernetes name")));
+  EXPECT_THAT(p, Contains(Problem("runtime.ingress.gateway_port", "between 1 and 65535")));
+  EXPECT_THAT(p, Contains(Problem("runtime.ingress.controller_namespace", "is not a Kubernetes name")));
+  EXPECT_THAT(p, Contains(Problem("runtime.ingress.controller_pod_labels", "is empty")));
+  EXPECT_THAT(p, Contains(Field(&ConfigProblem::path, "runtime.ingress.annotations")));
+
+  parsed = parse_config_text("runtime: {kind: local, ingress: {domain: example.org}}");
+  EXPECT_THAT(parsed.problems, UnorderedElementsAre(Problem("runtime.ingress", "applies only to kind: kubernetes")));
+  parsed = parse_config_text("runtime: {kind: kubernetes, in_cluster: true, ingress: on}");
+  EXPECT_THAT(parsed.problems, Contains(Field(&ConfigProblem::path, "runtime.ingress")));
+}
+
+// Left out, the Ingress's domain and sign-in page are the server's own.
+TEST_F(RuntimeConfig, IngressDomainAndSignInDefaultToTheServers) {
+  ParsedConfig parsed = parse_config_text(R"(
+domain: example.org
+portal_host: k4ds.example.org
+runtime: {kind: kubernetes, in_cluster: true, ingress: {class: nginx}}
+)");
+  ASSERT_TRUE(parsed.ok()) << all_problems(parsed);
+  const auto& in = parsed.config.runtime.kubernetes.ingress;
+  EXPECT_TRUE(in.enabled);
+  EXPECT_EQ(in.domain, "example.org");
+  EXPECT_EQ(in.signin_url, "https://k4ds.example.org/login");
+  EXPECT_THAT(ingress_problems(parsed.config), IsEmpty());
+}
+
+// The Ingress must serve the hosts k4ds answers for and send people to its portal.
+TEST_F(RuntimeConfig, IngressMustAgreeWithTheDomainAndPortal) {
+  ParsedConfig parsed = parse_config_text(R"(
+domain: example.org
+portal_host: k4ds.example.org
+runtime: {kind: kubernetes, in_cluster: true, ingress: {domain: example.com}}
+)");
+  ASSERT_TRUE(parsed.ok()) << all_problems(parsed);
+  EXPECT_THAT(ingress_problems(parsed.config),
+              UnorderedElementsAre(
+                  Problem("runtime.ingress.domain", "differs from the domain \"example.org\"; k4ds answers for "
+                                                    "workspaces on <user>-<name>.example.org")));
+  parsed.config.runtime.kubernetes.ingress.signin_url = "https://example.com/login";
+  EXPECT_THAT(ingress_problems(parsed.config),
+              Contains(Problem("runtime.ingress.signin_url", "\"https://example.com/login\" is not on the portal "
+                                                             "host k4ds.example.org; set runtime.ingress.signin_url: "
+                                                             "https://k4ds.example.org/login")));
+  parsed.config.runtime.kubernetes.ingress.domain = "example.org";
+  parsed.config.runtime.kubernetes.ingress.signin_url = "https://k4ds.example.org:8443/login";
+  EXPECT_THAT(ingress_problems(parsed.config), IsEmpty());
+}
+
 }  // namespace
 }  // namespace k4ds

@@ -57,7 +57,8 @@ http {
       proxy_pass http://)" << k4ds << R"(/_k4ds/auth/nginx;
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
-      proxy_set_header Host localhost;
+      # As ingress-nginx's auth-url does in a cluster: the check is addressed to k4ds's Service.
+      proxy_set_header Host k4ds.k4ds.svc.cluster.local;
       proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
       proxy_set_header X-Original-Method $request_method;
     }

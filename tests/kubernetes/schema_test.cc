@@ -83,6 +83,16 @@ TEST(KubernetesSchema, EveryRenderedObjectIsValid) {
                      {.server = "registry.example.com", .username = "u", .password = "p"}};
   add(rendered(jupyter_spec(), pull));
 
+  KubernetesOptions ingress;  // an Ingress per workspace for the site's own ingress-nginx
+  ingress.ingress = {.enabled = true, .domain = "example.org", .tls_secret = "wildcard-tls",
+                     .signin_url = "https://k4ds.example.org/login"};
+  add(rendered(jupyter_spec(), ingress, "6c0c7a52-5c1f-4b0e-9a43-2f1d0c9b8a7e"));
+  ingress.namespace_mode = NamespaceMode::shared;
+  ingress.gateway_namespace = "";
+  ingress.ingress.tls_secret = "";
+  ingress.ingress.controller_namespace = "";
+  add(rendered(gpu_spec(), ingress));
+
   LaunchSpec odd = jupyter_spec();
   odd.owner = "bob.smith";
   odd.name = std::string(70, 'Z') + "_weird name";
@@ -98,10 +108,12 @@ TEST(KubernetesSchema, EveryRenderedObjectIsValid) {
   limited.owner_quota = QuotaLimits{.cpu_millis = {0, ""}, .memory_bytes = {1000000000, ""}};  // odd, still valid
   add(rendered(limited, KubernetesOptions{}));
 
-  ASSERT_GE(all.size(), 45u);
-  int quota_objects = 0;
+  ASSERT_GE(all.size(), 55u);
+  int quota_objects = 0, ingresses = 0;
   for (const auto& o : all) quota_objects += o.at("kind") == "ResourceQuota" || o.at("kind") == "LimitRange";
+  for (const auto& o : all) ingresses += o.at("kind") == "Ingress";
   EXPECT_EQ(quota_objects, 4);
+  EXPECT_EQ(ingresses, 4);
   Validation v = validate(all);
   EXPECT_EQ(v.exit_code, 0) << v.output;
   EXPECT_NE(v.output.find(std::to_string(all.size()) + " objects are valid"), std::string::npos)
@@ -128,7 +140,17 @@ TEST(KubernetesSchema, BrokenObjectsAreRejected) {
   json::object unknown_kind = pod;
   unknown_kind["kind"] = "Workspace";
 
-  for (const json::object& broken : {bad_quantity, no_image_port, bad_name, unknown_kind}) {
+  KubernetesOptions with_ingress;
+  with_ingress.ingress = {.enabled = true, .domain = "example.org"};
+  json::object bad_ingress;  // a backend port number that is not a number
+  for (const auto& o : rendered(jupyter_spec(), with_ingress)) {
+    if (o.at("kind") == "Ingress" && bad_ingress.empty()) bad_ingress = o.as_object();
+  }
+  ASSERT_FALSE(bad_ingress.empty());
+  bad_ingress["spec"].as_object()["rules"].as_array()[0].as_object()["http"].as_object()["paths"].as_array()[0]
+      .as_object()["backend"].as_object()["service"].as_object()["port"].as_object()["number"] = "http";
+
+  for (const json::object& broken : {bad_quantity, no_image_port, bad_name, unknown_kind, bad_ingress}) {
     Validation v = validate(json::array{broken});
     EXPECT_EQ(v.exit_code, 1) << json::serialize(broken) << "\n" << v.output;
     EXPECT_NE(v.output.find("1 of 1 objects are invalid"), std::string::npos) << v.output;
