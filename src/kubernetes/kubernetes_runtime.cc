@@ -52,9 +52,18 @@ bool ended(const json::object& pod) {
   return phase == "Failed" || phase == "Succeeded";
 }
 
-// The collections of workloads_ (one cache: the Pods, and the Services and NetworkPolicies each Pod
-// owns, watched so that one deleted behind k4ds's back is noticed without polling).
-constexpr std::size_t kPods = 0, kServices = 1, kPolicies = 2;
+// The collections of workloads_ (one cache: the Pods, and the objects each Pod owns, watched so
+// that one deleted behind k4ds's back is noticed without polling). Ingresses only when the
+// Ingress is on: a cluster without that permission keeps working.
+constexpr std::size_t kPods = 0, kServices = 1, kPolicies = 2, kIngresses = 3;
+
+std::vector<std::string> workload_collections(const KubernetesOptions& o) {
+  const std::string selector = "?labelSelector=" + std::string(kManagedByLabel) + "=" + kManagedByValue;
+  std::vector<std::string> out{"/api/v1/pods" + selector, "/api/v1/services" + selector,
+                               "/apis/networking.k8s.io/v1/networkpolicies" + selector};
+  if (o.ingress.enabled) out.push_back("/apis/networking.k8s.io/v1/ingresses" + selector);
+  return out;
+}
 
 // "<namespace>/<name>" of each object of a collection of the cache; its error when not current.
 Result<std::set<std::string>> keys_of(const ObjectCache& cache, std::size_t collection) {
@@ -63,6 +72,37 @@ Result<std::set<std::string>> keys_of(const ObjectCache& cache, std::size_t coll
   std::set<std::string> keys;
   for (const json::object& o : *objects) keys.insert(object_key(o));
   return keys;
+}
+
+// What the Pods own on the cluster now, by "<namespace>/<name>".
+struct OwnedObjects {
+  std::set<std::string> services, policies, ingresses;
+
+  // Whether the Pod ns/pod has every object it should own (its Service and NetworkPolicy; with
+  // the Ingress on, its two Ingresses and the Service naming k4ds).
+  bool complete(const std::string& ns, const std::string& pod, const KubernetesOptions& o) const {
+    const std::string key = ns + "/" + pod;
+    if (!services.count(key) || !policies.count(key)) return false;
+    if (!o.ingress.enabled) return true;
+    return ingresses.count(key) && ingresses.count(ns + "/" + login_ingress_name(pod)) &&
+           services.count(ns + "/" + gateway_alias_name(pod));
+  }
+};
+
+Result<OwnedObjects> owned_objects(const ObjectCache& cache, const KubernetesOptions& o) {
+  OwnedObjects out;
+  auto services = keys_of(cache, kServices);
+  if (!services) return services.status();
+  auto policies = keys_of(cache, kPolicies);
+  if (!policies) return policies.status();
+  out.services = std::move(*services);
+  out.policies = std::move(*policies);
+  if (o.ingress.enabled) {
+    auto ingresses = keys_of(cache, kIngresses);
+    if (!ingresses) return ingresses.status();
+    out.ingresses = std::move(*ingresses);
+  }
+  return out;
 }
 
 }  // namespace
@@ -90,17 +130,12 @@ KubernetesRuntime::KubernetesRuntime(std::shared_ptr<KubeClient> client, Kuberne
     : client_(client),
       options_(std::move(options)),
       ids_of_(std::move(ids_of)),
-      // Bug fix: a Service or NetworkPolicy deleted on the cluster (kubectl, a clean-up script)
-      // stayed missing while its Pod ran, since only Pods were watched: the workspace was
-      // unreachable (Service) or open to every Pod (NetworkPolicy). Both are watched with the
-      // Pods now (collections kServices, kPolicies), so observe and apply can restore them.
-      workloads_(client,
-            std::vector<std::string>{
-                "/api/v1/pods?labelSelector=" + std::string(kManagedByLabel) + "=" + kManagedByValue,
-                "/api/v1/services?labelSelector=" + std::string(kManagedByLabel) + "=" + kManagedByValue,
-                "/apis/networking.k8s.io/v1/networkpolicies?labelSelector=" + std::string(kManagedByLabel) + "=" +
-                    kManagedByValue},
-            named(cache_options, "the workspaces' Pods, Services and NetworkPolicies")),
+      // A Service, NetworkPolicy or Ingress deleted on the cluster (kubectl, a clean-up script)
+      // would stay missing while its Pod ran if only Pods were watched: the workspace would be
+      // unreachable, or open to every Pod. They are watched with the Pods, so observe and apply
+      // restore them.
+      workloads_(client, workload_collections(options_),
+                 named(cache_options, "the workspaces' Pods and the objects they own")),
       events_(client, events_path(options_),
               EventCacheOptions{.watch = named(cache_options, "the Events of workspace Pods")}),
       nodes_(client, "/api/v1/nodes", named(cache_options, "the cluster's Nodes"), capacity_fields),
@@ -142,13 +177,12 @@ Status KubernetesRuntime::apply(const LaunchSpec& spec) {
   const std::string pod_path = "/api/v1/namespaces/" + rendered->namespace_name + "/pods/" + rendered->pod_name;
   auto existing = client_->get(pod_path);
   std::string pod_uid;
-  bool restore = false;  // the Pod runs, but its Service or NetworkPolicy is gone: create just those
+  bool restore = false;  // the Pod runs, but an object it owns is gone: create just those
   if (existing) {
     if (!existing->is_object() || !ended(existing->as_object())) {
-      const std::string key = rendered->namespace_name + "/" + rendered->pod_name;
-      auto services = keys_of(workloads_, kServices), policies = keys_of(workloads_, kPolicies);
-      // (Not known while the caches are stale: then as before, nothing is created.)
-      const bool complete = !services || !policies || (services->count(key) && policies->count(key));
+      auto owned = owned_objects(workloads_, options_);
+      // (Not known while the cache is stale: then, as before, nothing is created.)
+      const bool complete = !owned || owned->complete(rendered->namespace_name, rendered->pod_name, options_);
       if (!existing->is_object() || complete) return ok_status();  // already there
       restore = true;
       pod_uid = meta(existing->as_object(), "uid");
@@ -240,23 +274,20 @@ Result<std::vector<ObservedWorkspace>> KubernetesRuntime::observe() {
   if (!workloads_.wait_synced(sync_wait_)) return as_runtime_error(workloads_.status());
   auto pods = workloads_.objects(kPods);
   if (!pods) return as_runtime_error(pods.status());
-  auto services = keys_of(workloads_, kServices);
-  if (!services) return as_runtime_error(services.status());
-  auto policies = keys_of(workloads_, kPolicies);
-  if (!policies) return as_runtime_error(policies.status());
+  auto owned = owned_objects(workloads_, options_);
+  if (!owned) return as_runtime_error(owned.status());
   std::set<std::string> uids;
   for (const json::object& pod : *pods) uids.insert(meta(pod, "uid"));
   events_.retain(uids);  // the Events of Pods that went are dropped
   std::vector<ObservedWorkspace> out;
   for (const json::object& pod : *pods) {
     std::string ns = meta(pod, "namespace"), name = meta(pod, "name");
-    // A running Pod without its Service or NetworkPolicy is reported absent: the controller
+    // A running Pod missing an object it owns (Service, NetworkPolicy, Ingress) is reported absent: the controller
     // then applies the workspace again, and apply restores them. (Only once it runs: while it
     // starts, the watch may not have brought the Service created just after the Pod yet; and
     // not while it is being deleted: stop removes the Service while the Pod terminates.)
     const bool deleting = !meta(pod, "deletionTimestamp").empty();
-    if (pod_phase(pod) == "Running" && !deleting &&
-        (!services->count(ns + "/" + name) || !policies->count(ns + "/" + name))) {
+    if (pod_phase(pod) == "Running" && !deleting && !owned->complete(ns, name, options_)) {
       continue;
     }
     int64_t port = 0;

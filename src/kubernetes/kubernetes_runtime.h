@@ -6,7 +6,7 @@
 // - apply creates what is missing, in order (namespace, volume, pull secret, Pod, then the
 //   Service, NetworkPolicy and optional Ingress owned by the Pod); objects that exist are kept.
 //   A Pod that has ended is deleted and created again; a live one is left alone (never a second
-//   copy), but a Service or NetworkPolicy of it deleted on the cluster is created again.
+//   copy), but an object it owns that was deleted on the cluster is created again.
 // - stop deletes the Pod and, without waiting for the garbage collector, the objects it owns.
 //   Volumes, namespaces and pull secrets are never deleted.
 // - apply also keeps the owner's ResourceQuota and LimitRange (per-user namespaces, when
@@ -14,11 +14,11 @@
 //   refuses because the owner's quota there is full (Pods of stopped workspaces still going
 //   away) is unavailable: the controller retries.
 // - observe reads the Pods labelled app.kubernetes.io/managed-by=k4ds in every namespace
-//   (re-adoption after a restart is free), their Services and NetworkPolicies, and their Events
+//   (re-adoption after a restart is free), the objects they own and their Events
 //   (kubernetes/event_cache.h) from caches fed by list + watch: no API call per observation,
-//   starting Pods included. A running Pod whose Service or NetworkPolicy is gone is reported
-//   absent, so the controller applies it again (drift repaired). The workloads cache (Pods,
-//   Services, NetworkPolicies) starts with the runtime; observe waits up to `sync_wait` for its first list, then
+//   starting Pods included. A running Pod missing an object it owns (Service, NetworkPolicy,
+//   Ingress) is reported absent, so the controller applies it again (drift repaired). The
+//   workloads cache starts with the runtime; observe waits up to `sync_wait` for its first list, then
 //   answers unavailable with the cluster's error (the controller retries). Events are optional:
 //   without them (not listed yet, or forbidden) progress words are coarser.
 // - capacity() comes from the Nodes (kubernetes/node_capacity.h), kept by a third watch and
@@ -84,7 +84,7 @@ class KubernetesRuntime : public Runtime {
   std::shared_ptr<KubeClient> client_;
   KubernetesOptions options_;
   std::function<PosixIds(const std::string&)> ids_of_;
-  ObjectCache workloads_;  // collections: Pods, Services, NetworkPolicies (kubernetes_runtime.cc)
+  ObjectCache workloads_;  // Pods, Services, NetworkPolicies, Ingresses (kubernetes_runtime.cc)
   EventCache events_;
   ObjectCache nodes_;
   NamespaceLimits limits_;

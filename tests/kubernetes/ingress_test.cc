@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "fake_apiserver.h"
 #include "kubernetes/kubernetes_runtime.h"
@@ -255,6 +256,44 @@ TEST_F(KubernetesIngressRuntime, CreatedWithTheWorkspaceRemovedOnStop) {
   EXPECT_TRUE(names(ingresses).empty());
   EXPECT_TRUE(names("/api/v1/namespaces/k4ds-alice/services").empty());
   EXPECT_TRUE(runtime_->stop(spec.workspace_id).ok()) << "idempotent";
+}
+
+// Drift: an Ingress deleted on the cluster while its workspace runs is noticed from the watch
+// (the workspace is reported absent, so the controller applies it again) and apply creates it
+// again, next to the same Pod.
+TEST_F(KubernetesIngressRuntime, AnIngressDeletedBehindItsBackIsRestored) {
+  LaunchSpec spec = jupyter_spec();
+  const std::string pod = workspace_object_name(spec);
+  const std::string ingresses = "/apis/networking.k8s.io/v1/namespaces/k4ds-alice/ingresses";
+  const std::string pod_path = "/api/v1/namespaces/k4ds-alice/pods/" + pod;
+  ASSERT_TRUE(runtime_->apply(spec).ok());
+  auto running = client_->create("/_test/status?path=" + pod_path, json::parse(testing::kPodRunningReady).as_object());
+  ASSERT_TRUE(running) << running.status().to_string();
+  auto observed = [&]() -> bool {
+    auto all = runtime_->observe();
+    if (!all) return false;
+    return std::any_of(all->begin(), all->end(),
+                       [&](const ObservedWorkspace& w) { return w.workspace_id == spec.workspace_id; });
+  };
+  auto wait_for = [&](bool want) {
+    for (int i = 0; i < 100; ++i) {
+      if (observed() == want) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for(true)) << "the running workspace is observed";
+  const std::string uid = uid_of(pod_path);
+
+  auto removed = client_->remove(ingresses + "/" + pod + "-login");
+  ASSERT_TRUE(removed) << removed.status().to_string();
+  EXPECT_TRUE(wait_for(false)) << "a running workspace missing its login Ingress is reported absent";
+
+  ASSERT_TRUE(runtime_->apply(spec).ok());
+  EXPECT_EQ(names(ingresses), (std::vector<std::string>{pod, pod + "-login"}));
+  EXPECT_EQ(uid_of(pod_path), uid) << "the same Pod: only the missing object is created";
+  EXPECT_EQ(owner_uid(ingresses + "/" + pod + "-login"), uid);
+  EXPECT_TRUE(wait_for(true)) << "observed again once restored";
 }
 
 }  // namespace
