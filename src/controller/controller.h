@@ -80,6 +80,7 @@ class Controller {
   int execute(const Workspace* ws, const ObservedWorkspace* observed, const std::string& id,
               const Plan& plan);
   Status write_status(const Workspace& ws, const StatusUpdate& update);
+  void note_waiting(const Status& why);
   // Records desired = stopped for each idle workspace (see is_idle), updating `workspaces`.
   void stop_idle(std::vector<Workspace>& workspaces, int64_t now_ms);
   bool in_backoff(const std::string& id);

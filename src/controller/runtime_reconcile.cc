@@ -10,7 +10,10 @@ namespace k4ds {
 Result<int> Controller::reconcile_with_runtime() {
   // Observe first: anything started after this comes from this very pass.
   auto observed = runtime_impl_->observe();
-  if (!observed) return observed.status();
+  if (!observed) {
+    if (observed.status().code() == Code::unavailable) note_waiting(observed.status());
+    return observed.status();
+  }
   auto listed = read_value(store_, [](Tx& tx) { return tx.list_workspaces({}); });
   if (!listed) return listed.status();
   std::vector<Workspace> workspaces = std::move(listed).value();
@@ -209,6 +212,19 @@ void Controller::stop_idle(std::vector<Workspace>& workspaces, int64_t now_ms) {
     }
     log_->info("workspace {}/{}: {}", ws.owner, ws.name, reason);
     seen = std::move(ws);
+  }
+}
+
+// The runtime cannot be observed (a cluster that does not answer): workspaces waiting for their
+// first start say why, instead of "queued". Running ones are left as they are (they may well
+// still run), and so is any other reason; once written, a pass writes nothing more.
+void Controller::note_waiting(const Status& why) {
+  auto listed = read_value(store_, [](Tx& tx) { return tx.list_workspaces({}); });
+  if (!listed) return;
+  const std::string reason = "waiting to start: " + why.message();
+  for (const Workspace& ws : *listed) {
+    if (ws.phase != Phase::pending || ws.desired != DesiredState::running || ws.reason != "queued") continue;
+    (void)write_status(ws, StatusUpdate{Phase::pending, reason, reason, true});
   }
 }
 

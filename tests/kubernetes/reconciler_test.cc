@@ -357,9 +357,11 @@ TEST_F(ReconcilerRestartTest, ApiServerRestartedWatchesResumeNothingDuplicated) 
     EXPECT_EQ(record(id).phase, Phase::running);
     EXPECT_EQ(record(id).reason, "ready");
   }
-  // Queued, or (when a pass tried before the watch noticed the outage) "could not start yet,
-  // retrying: <the cluster's error>": pending either way, never failed.
+  // "waiting to start: <the cluster's error>", or (when a pass tried before the watch noticed
+  // the outage) "could not start yet, retrying: <the cluster's error>": pending, never failed.
   EXPECT_EQ(record(c_id).phase, Phase::pending) << record(c_id).reason;
+  EXPECT_NE(record(c_id).reason.find("the cluster https://"), std::string::npos)
+      << "says why it waits, not just \"queued\": " << record(c_id).reason;
   std::cout << "a workspace launched while the API server is down shows: " << record(c_id).reason << "\n";
 
   start_server(port_);
