@@ -312,9 +312,46 @@ Result<std::vector<ObservedWorkspace>> KubernetesRuntime::observe() {
     } else {
       upstream = name + "." + ns + ".svc:" + std::to_string(port);
     }
-    out.push_back(observe_pod(pod, events, upstream));
+    // Only for a Pod that waits for a machine in its volume's zone: which zone (remembered).
+    const std::string zone = waits_for_volume_zone(pod, events) ? home_volume_zone(pod) : "";
+    out.push_back(observe_pod(pod, events, upstream, zone));
   }
   return out;
+}
+
+// The zone of the Pod's home volume, from its PersistentVolume; looked up once per claim and
+// remembered (a volume does not move), only while a Pod waits for a machine in that zone.
+// "" when not known (not bound yet, no zone, or the cluster does not answer).
+std::string KubernetesRuntime::home_volume_zone(const json::object& pod) {
+  const std::string ns = meta(pod, "namespace");
+  std::string claim;
+  boost::system::error_code ec;
+  const json::value pod_value(pod);
+  if (auto* volumes = pod_value.find_pointer("/spec/volumes", ec); volumes && volumes->is_array()) {
+    for (const json::value& v : volumes->as_array()) {
+      const json::value* name = v.is_object() ? v.as_object().if_contains("name") : nullptr;
+      if (!name || !name->is_string() || name->as_string() != "home") continue;
+      if (auto* claim_name = v.find_pointer("/persistentVolumeClaim/claimName", ec); claim_name && claim_name->is_string()) {
+        claim = std::string(claim_name->as_string());
+      }
+    }
+  }
+  if (claim.empty()) return "";
+  const std::string key = ns + "/" + claim;
+  {
+    std::lock_guard lock(zones_mu_);
+    if (auto it = zones_.find(key); it != zones_.end()) return it->second;
+  }
+  auto pvc = client_->get("/api/v1/namespaces/" + ns + "/persistentvolumeclaims/" + claim);
+  if (!pvc || !pvc->is_object()) return "";
+  auto* volume = pvc->find_pointer("/spec/volumeName", ec);
+  if (!volume || !volume->is_string() || volume->as_string().empty()) return "";  // not bound yet: ask again later
+  auto pv = client_->get("/api/v1/persistentvolumes/" + std::string(volume->as_string()));
+  if (!pv || !pv->is_object()) return "";
+  std::string zone = volume_zone(pv->as_object());
+  std::lock_guard lock(zones_mu_);
+  zones_[key] = zone;
+  return zone;
 }
 
 Result<std::string> KubernetesRuntime::tail_logs(std::string_view workspace_id, std::size_t max_bytes) {

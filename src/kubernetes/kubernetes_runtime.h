@@ -38,6 +38,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -80,6 +81,7 @@ class KubernetesRuntime : public Runtime {
 
  private:
   Result<std::vector<boost::json::object>> pods_of(std::string_view workspace_id);
+  std::string home_volume_zone(const boost::json::object& pod);
 
   std::shared_ptr<KubeClient> client_;
   KubernetesOptions options_;
@@ -89,6 +91,9 @@ class KubernetesRuntime : public Runtime {
   ObjectCache nodes_;
   NamespaceLimits limits_;
   std::chrono::milliseconds sync_wait_{3000};
+
+  std::mutex zones_mu_;
+  std::map<std::string, std::string> zones_;  // "<namespace>/<claim>" → its volume's zone
 
   mutable std::mutex capacity_mu_;
   mutable std::optional<uint64_t> capacity_generation_;  // of nodes_, when capacity_ was computed

@@ -102,8 +102,75 @@ std::string describe_resources(int64_t cpu_millis, int64_t memory_bytes, int64_t
   return out;
 }
 
+namespace {
+
+// Why the scheduler has not placed the Pod yet ("" once it is scheduled): its PodScheduled
+// condition's message, else the newest FailedScheduling Event's.
+std::string unscheduled_because(const json::value& pod, const std::vector<json::object>& events, bool& scheduled) {
+  scheduled = false;
+  std::string unschedulable;
+  if (auto* conditions = find(&pod, {"status", "conditions"}); conditions && conditions->is_array()) {
+    for (const json::value& c : conditions->as_array()) {
+      if (text(find(&c, {"type"})) != "PodScheduled") continue;
+      scheduled = text(find(&c, {"status"})) == "True";
+      if (!scheduled) unschedulable = text(find(&c, {"message"}));
+    }
+  }
+  if (scheduled) return "";
+  if (const json::object* e = newest_event(events, {"FailedScheduling"}); unschedulable.empty() && e) {
+    unschedulable = text(e->if_contains("message"));
+  }
+  return unschedulable;
+}
+
+bool volume_zone_conflict(const std::string& unschedulable) {
+  return contains(unschedulable, "volume node affinity conflict") || contains(unschedulable, "had volume node affinity");
+}
+
+}  // namespace
+
+std::string volume_zone(const json::object& persistent_volume) {
+  static constexpr std::string_view kZoneKeys[] = {"topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone",
+                                                   "topology.gke.io/zone", "topology.ebs.csi.aws.com/zone",
+                                                   "topology.disk.csi.azure.com/zone"};
+  const json::value pv(persistent_volume);
+  for (std::string_view key : kZoneKeys) {
+    if (auto* labels = find(&pv, {"metadata", "labels"}); labels && labels->is_object()) {
+      std::string zone = text(labels->as_object().if_contains(key));
+      if (!zone.empty()) return zone;
+    }
+  }
+  auto* terms = find(&pv, {"spec", "nodeAffinity", "required", "nodeSelectorTerms"});
+  if (!terms || !terms->is_array()) return "";
+  std::vector<std::string> zones;  // several terms are alternatives
+  for (const json::value& term : terms->as_array()) {
+    auto* expressions = find(&term, {"matchExpressions"});
+    if (!expressions || !expressions->is_array()) continue;
+    for (const json::value& e : expressions->as_array()) {
+      const std::string key = text(find(&e, {"key"}));
+      if (std::find(std::begin(kZoneKeys), std::end(kZoneKeys), key) == std::end(kZoneKeys)) continue;
+      if (text(find(&e, {"operator"})) != "In") continue;
+      if (auto* values = find(&e, {"values"}); values && values->is_array()) {
+        for (const json::value& v : values->as_array()) {
+          if (v.is_string() && std::find(zones.begin(), zones.end(), v.as_string()) == zones.end()) {
+            zones.emplace_back(v.as_string());
+          }
+        }
+      }
+    }
+  }
+  std::string out;
+  for (std::size_t i = 0; i < zones.size(); ++i) out += (i == 0 ? "" : " or ") + zones[i];
+  return out;
+}
+
+bool waits_for_volume_zone(const json::object& pod, const std::vector<json::object>& events) {
+  bool scheduled = false;
+  return volume_zone_conflict(unscheduled_because(json::value(pod), events, scheduled));
+}
+
 ObservedWorkspace observe_pod(const json::object& pod_object, const std::vector<json::object>& events,
-                              std::string_view upstream) {
+                              std::string_view upstream, std::string_view volume_zone) {
   const json::value pod(pod_object);
   ObservedWorkspace o;
   o.workspace_id = text(find(&pod, {"metadata", "labels", "k4ds.io/workspace-id"}));
@@ -176,22 +243,14 @@ ObservedWorkspace observe_pod(const json::object& pod_object, const std::vector<
   // Pending: not scheduled yet, or scheduled and preparing (volume, image).
   o.state = RunState::starting;
   bool scheduled = false;
-  std::string unschedulable;
-  if (auto* conditions = find(&pod, {"status", "conditions"}); conditions && conditions->is_array()) {
-    for (const json::value& c : conditions->as_array()) {
-      if (text(find(&c, {"type"})) != "PodScheduled") continue;
-      scheduled = text(find(&c, {"status"})) == "True";
-      if (!scheduled) unschedulable = text(find(&c, {"message"}));
-    }
-  }
+  const std::string unschedulable = unscheduled_because(pod, events, scheduled);
   if (!scheduled) {
-    if (const json::object* e = newest_event(events, {"FailedScheduling"}); unschedulable.empty() && e) {
-      unschedulable = text(e->if_contains("message"));
-    }
-    if (contains(unschedulable, "volume node affinity conflict") ||
-        contains(unschedulable, "had volume node affinity")) {
-      o.progress = "the home volume is in a zone where no machine has " +
-                   describe_resources(cpu, memory, gpus) + " free";
+    if (volume_zone_conflict(unschedulable)) {
+      o.progress = volume_zone.empty()
+                       ? "the home volume is in a zone where no machine has " +
+                             describe_resources(cpu, memory, gpus) + " free"
+                       : "the home volume is in zone " + std::string(volume_zone) + " and no machine there has " +
+                             describe_resources(cpu, memory, gpus) + " free";
     } else if (contains(unschedulable, "insufficient") || contains(unschedulable, "nodes are available")) {
       o.progress = "waiting for a machine with " + describe_resources(cpu, memory, gpus) + " free";
     } else {

@@ -19,9 +19,19 @@
 
 namespace k4ds::kubernetes {
 
+// volume_zone: the zone of the workspace's home volume when known, named in the progress of a
+// Pod no machine in that zone can take ("" = not known).
 ObservedWorkspace observe_pod(const boost::json::object& pod,
                               const std::vector<boost::json::object>& events,
-                              std::string_view upstream);
+                              std::string_view upstream, std::string_view volume_zone = {});
+
+// The zone of a PersistentVolume: its zone label, else the zones its node affinity requires
+// ("eu-west-1a", "eu-west-1a or eu-west-1b"); "" when it has none.
+std::string volume_zone(const boost::json::object& persistent_volume);
+
+// Whether the Pod waits because its volume is in a zone where no machine fits (the caller may
+// then look the zone up for observe_pod).
+bool waits_for_volume_zone(const boost::json::object& pod, const std::vector<boost::json::object>& events);
 
 // Quantities back to numbers (kubernetes/quantity.h, rounded up): "2" → 2000, "500m" → 500
 // (CPU, millis); "8Gi" → 8 GiB, "1G" → 10^9 (memory, bytes). -1 when unparsable or negative.

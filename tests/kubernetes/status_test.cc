@@ -38,6 +38,29 @@ TEST(KubernetesStatus, WaitingForAMachineSaysWhatItNeeds) {
       "message":"0/3 nodes are available: 3 node(s) had volume node affinity conflict."}]})");
   EXPECT_EQ(observe_pod(zone, {}, kUpstream).progress,
             "the home volume is in a zone where no machine has 2 CPUs and 8 GiB free");
+  EXPECT_TRUE(waits_for_volume_zone(zone, {}));
+  EXPECT_FALSE(waits_for_volume_zone(pod, {})) << "short of memory, not of a zone";
+  EXPECT_EQ(observe_pod(zone, {}, kUpstream, "eu-west-1a").progress,
+            "the home volume is in zone eu-west-1a and no machine there has 2 CPUs and 8 GiB free");
+}
+
+// The zone of a volume, as cloud provisioners record it: a label, or the node affinity the
+// scheduler pins Pods with.
+TEST(KubernetesStatus, TheZoneOfAVolume) {
+  auto pv = [](const char* text) { return json::parse(text).as_object(); };
+  EXPECT_EQ(volume_zone(pv(R"({"metadata":{"labels":{"topology.kubernetes.io/zone":"eu-west-1a"}}})")), "eu-west-1a");
+  EXPECT_EQ(volume_zone(pv(R"({"spec":{"nodeAffinity":{"required":{"nodeSelectorTerms":[
+      {"matchExpressions":[{"key":"topology.ebs.csi.aws.com/zone","operator":"In","values":["us-east-1b"]}]}]}}}})")),
+            "us-east-1b");
+  EXPECT_EQ(volume_zone(pv(R"({"spec":{"nodeAffinity":{"required":{"nodeSelectorTerms":[
+      {"matchExpressions":[{"key":"topology.gke.io/zone","operator":"In","values":["europe-west1-b"]}]},
+      {"matchExpressions":[{"key":"topology.gke.io/zone","operator":"In","values":["europe-west1-c"]}]}]}}}})")),
+            "europe-west1-b or europe-west1-c");
+  EXPECT_EQ(volume_zone(pv(R"({"spec":{"nodeAffinity":{"required":{"nodeSelectorTerms":[
+      {"matchExpressions":[{"key":"kubernetes.io/hostname","operator":"In","values":["node-1"]}]}]}}}})")),
+            "")
+      << "a local volume pinned to one machine has no zone";
+  EXPECT_EQ(volume_zone(pv("{}")), "");
 }
 
 TEST(KubernetesStatus, DownloadingThenHealthCheckThenRunning) {
