@@ -95,7 +95,7 @@ std::string session_cookie(std::string_view value, int64_t max_age_seconds, bool
   return cookie;
 }
 
-std::string cookie_value(const http::fields& fields, std::string_view name) {
+std::string_view cookie_view(const http::fields& fields, std::string_view name) {
   auto [begin, end] = fields.equal_range(http::field::cookie);
   for (auto it = begin; it != end; ++it) {
     std::string_view header = it->value();
@@ -110,10 +110,14 @@ std::string cookie_value(const http::fields& fields, std::string_view name) {
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
         value = value.substr(1, value.size() - 2);
       }
-      return std::string(value);
+      return value;
     }
   }
   return {};
+}
+
+std::string cookie_value(const http::fields& fields, std::string_view name) {
+  return std::string(cookie_view(fields, name));
 }
 
 bool has_json_content_type(const HttpRequest& request) {

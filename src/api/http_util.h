@@ -35,8 +35,11 @@ HttpResponse text_reply(const HttpRequest& request, std::string body);
 // The value of cookie `name` in the Cookie header(s), or "".
 // Set-Cookie value of the portal session: HttpOnly, SameSite=Lax, Path=/, Secure over HTTPS.
 std::string session_cookie(std::string_view value, int64_t max_age_seconds, bool secure);
-// The first cookie called `name` across every Cookie header (also a request or header).
+// The first cookie called `name` across every Cookie header (also a request or header),
+// surrounding quotes removed; "" if absent. cookie_view is the same without a copy: a view into
+// `fields`, valid while the Cookie header is (the gateway's hot path).
 std::string cookie_value(const boost::beast::http::fields& fields, std::string_view name);
+std::string_view cookie_view(const boost::beast::http::fields& fields, std::string_view name);
 // True when Content-Type is application/json (parameters such as charset allowed).
 bool has_json_content_type(const HttpRequest& request);
 // Parses "true"/"false"/"1"/"0" from a query string; nullopt otherwise.

@@ -260,7 +260,7 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
   if (auto auth = head[http::field::authorization]; auth.starts_with("Bearer ")) {
     kind = Credential::Kind::token;
     secret = auth.substr(7);
-  } else if (auto value = cookie_view(head, kWorkspaceCookie); !value.empty()) {
+  } else if (auto value = api::cookie_view(head, kWorkspaceCookie); !value.empty()) {
     kind = Credential::Kind::workspace_cookie;
     secret = value;
   }

@@ -217,27 +217,6 @@ void strip_k4ds_cookies(HttpFields& fields, std::initializer_list<std::string_vi
   }
 }
 
-std::string_view cookie_view(const HttpFields& fields, std::string_view name) {
-  auto [begin, end] = fields.equal_range(http::field::cookie);
-  for (auto it = begin; it != end; ++it) {
-    std::string_view header = it->value();
-    while (!header.empty()) {
-      auto semi = header.find(';');
-      std::string_view pair = trim_ows(header.substr(0, semi));
-      header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
-      auto eq = pair.find('=');
-      if (eq == std::string_view::npos) continue;
-      if (trim_ows(pair.substr(0, eq)) != name) continue;
-      std::string_view value = trim_ows(pair.substr(eq + 1));
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-        value = value.substr(1, value.size() - 2);
-      }
-      return value;
-    }
-  }
-  return {};
-}
-
 std::string forwarded_proto(const HttpFields& fields, const ForwardedInfo& info) {
   if (info.trusted_peer) {
     std::string proto = to_lower(first_element(fields, kXForwardedProto));

@@ -55,10 +55,6 @@ void strip_identity_headers(HttpFields& fields);
 // Allocates only when there is something to remove.
 void strip_k4ds_cookies(HttpFields& fields, std::initializer_list<std::string_view> cookie_names);
 
-// The value of cookie `name` (exact name, surrounding quotes removed), or "" if absent: a view
-// into `fields`, valid while the Cookie header is.
-std::string_view cookie_view(const HttpFields& fields, std::string_view name);
-
 // Arguments of one call: the views must outlive the call only.
 struct ForwardedInfo {
   std::string_view client_addr;  // the TCP peer, "203.0.113.7" or "2001:db8::1"
