@@ -78,14 +78,17 @@ Result<std::set<std::string>> keys_of(const ObjectCache& cache, std::size_t coll
 struct OwnedObjects {
   std::set<std::string> services, policies, ingresses;
 
-  // Whether the Pod ns/pod has every object it should own (its Service and NetworkPolicy; with
-  // the Ingress on, its two Ingresses and the Service naming k4ds).
+  // Whether the Pod ns/pod has every object it should own: each path owned_object_paths names
+  // (the same list stop deletes), found in the collection its path names.
   bool complete(const std::string& ns, const std::string& pod, const KubernetesOptions& o) const {
-    const std::string key = ns + "/" + pod;
-    if (!services.count(key) || !policies.count(key)) return false;
-    if (!o.ingress.enabled) return true;
-    return ingresses.count(key) && ingresses.count(ns + "/" + login_ingress_name(pod)) &&
-           services.count(ns + "/" + gateway_alias_name(pod));
+    for (const std::string& path : owned_object_paths(ns, pod, o)) {
+      const std::string key = ns + "/" + path.substr(path.rfind('/') + 1);
+      const std::set<std::string>& present = path.find("/services/") != std::string::npos        ? services
+                                             : path.find("/networkpolicies/") != std::string::npos ? policies
+                                                                                                   : ingresses;
+      if (!present.count(key)) return false;
+    }
+    return true;
   }
 };
 
