@@ -223,9 +223,17 @@ class Slapd {
     pid_ = -1;
   }
 
-  // SIGSTOP: connections are still accepted by the kernel, nothing answers.
+  // SIGSTOP: connections are still accepted by the kernel, nothing answers. kill() only
+  // queues the signal, and a slapd thread already running can answer one more request, so
+  // this waits (WUNTRACED) until the kernel reports the child stopped.
   void pause() {
-    if (pid_ > 0) ::kill(pid_, SIGSTOP);
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGSTOP);
+    for (int i = 0; i < 500; ++i) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG | WUNTRACED) == pid_ && WIFSTOPPED(status)) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
   void resume() {
     if (pid_ > 0) ::kill(pid_, SIGCONT);
