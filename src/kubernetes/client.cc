@@ -314,13 +314,21 @@ Result<json::value> KubeClient::replace(const std::string& path, const json::obj
   return call_json("PUT", path, json::serialize(object));
 }
 
+Result<json::value> KubeClient::apply(const std::string& path, const json::object& object, bool force) {
+  std::string query = path.find('?') == std::string::npos ? "?" : "&";
+  query += "fieldManager=" + std::string(kFieldManager);
+  if (force) query += "&force=true";
+  // JSON is YAML: the apply patch is the object itself.
+  return call_json("PATCH", path + query, json::serialize(object), "application/apply-patch+yaml");
+}
+
 Result<json::value> KubeClient::remove(const std::string& path) { return call_json("DELETE", path, ""); }
 
 Result<std::string> KubeClient::get_text(const std::string& path) { return call("GET", path, ""); }
 
 Result<json::value> KubeClient::call_json(std::string_view method, const std::string& path,
-                                          const std::string& body) {
-  auto text = call(method, path, body);
+                                          const std::string& body, std::string_view content_type) {
+  auto text = call(method, path, body, content_type);
   if (!text) return text.status();
   boost::system::error_code ec;
   json::value v = json::parse(*text, ec);
@@ -329,7 +337,8 @@ Result<json::value> KubeClient::call_json(std::string_view method, const std::st
   return v;
 }
 
-Result<std::string> KubeClient::call(std::string_view method, const std::string& path, const std::string& body) {
+Result<std::string> KubeClient::call(std::string_view method, const std::string& path, const std::string& body,
+                                     std::string_view content_type) {
   auto server = server_of(connection_);
   if (!server) return server.status();
   const Target& target = server->target;
@@ -359,7 +368,7 @@ Result<std::string> KubeClient::call(std::string_view method, const std::string&
     req.set(http::field::user_agent, "k4ds/0.1");
     req.set(http::field::accept, "application/json");
     if (!token->empty()) req.set(http::field::authorization, "Bearer " + *token);
-    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    if (!body.empty()) req.set(http::field::content_type, content_type);
     req.body() = body;
     req.prepare_payload();
     std::string sni = connection_.tls_server_name.empty() ? target.host : connection_.tls_server_name;

@@ -18,7 +18,10 @@
 //   403 permission_denied (but resource_exhausted when a ResourceQuota is used up),
 //   429/5xx/connection problems unavailable. Messages quote the API
 //   server's message and name the cluster.
-// - Not yet: patch / server-side apply, several clusters at once.
+// - apply is server-side apply (PATCH, application/apply-patch+yaml) as field manager "k4ds":
+//   the object is created when absent and otherwise brought to the fields k4ds sets, in one
+//   call, with no read first and no resourceVersion race; fields others set are kept. With
+//   force, k4ds takes over fields another manager set (a conflict otherwise: aborted).
 //
 // Usage:
 //   KubeClient client(connection);
@@ -46,6 +49,9 @@ struct WatchEvent {
   boost::json::object object;
 };
 
+// The field manager k4ds's server-side applies are recorded under (metadata.managedFields).
+inline constexpr std::string_view kFieldManager = "k4ds";
+
 struct ClientOptions {
   std::chrono::milliseconds timeout{10000};  // per try
   int attempts = 4;
@@ -65,6 +71,8 @@ class KubeClient {
   // PUT: the whole object, with metadata.resourceVersion for optimistic concurrency
   // (aborted when someone changed it first: read again and retry).
   Result<boost::json::value> replace(const std::string& path, const boost::json::object& object);
+  // Server-side apply of `object` at its own path ("<collection>/<name>").
+  Result<boost::json::value> apply(const std::string& path, const boost::json::object& object, bool force = true);
   Result<boost::json::value> remove(const std::string& path);  // not_found when absent
   Result<std::string> get_text(const std::string& path);       // logs: the body as it came
   int requests_sent() const { return requests_; }              // every try, for the tests
@@ -94,9 +102,10 @@ class KubeClient {
                                   std::chrono::seconds duration, const std::function<bool(const WatchEvent&)>& on_event,
                                   const std::function<bool(std::string_view)>* on_data,
                                   const std::atomic<bool>* cancel, bool rate_limited);
-  Result<std::string> call(std::string_view method, const std::string& path, const std::string& body);
-  Result<boost::json::value> call_json(std::string_view method, const std::string& path,
-                                       const std::string& body);
+  Result<std::string> call(std::string_view method, const std::string& path, const std::string& body,
+                           std::string_view content_type = "application/json");
+  Result<boost::json::value> call_json(std::string_view method, const std::string& path, const std::string& body,
+                                       std::string_view content_type = "application/json");
 
   ClusterConnection connection_;
   ClientOptions options_;

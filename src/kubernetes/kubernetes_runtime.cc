@@ -204,6 +204,11 @@ Status KubernetesRuntime::apply(const LaunchSpec& spec) {
     if (kind == "ResourceQuota" || kind == "LimitRange") continue;  // with the Namespace, below
     auto collection = collection_path(object);
     if (!collection) return internal_error(collection.status().message());
+    if (kind == "Secret") {  // the pull secret: applied, so changed registry credentials reach the cluster
+      auto applied = client_->apply(*collection + "/" + meta(object, "name"), object);
+      if (!applied) return as_runtime_error(applied.status());
+      continue;
+    }
     auto created = client_->create(*collection, object);
     if (kind == "Pod") {
       if (!created && created.status().code() == Code::resource_exhausted) {
@@ -232,15 +237,11 @@ Status KubernetesRuntime::apply(const LaunchSpec& spec) {
     if (kind != "Service" && kind != "NetworkPolicy" && kind != "Ingress") continue;
     auto collection = collection_path(object);
     if (!collection) return internal_error(collection.status().message());
-    auto created = client_->create(*collection, object);
-    if (!created && created.status().code() == Code::already_exists && restore) continue;  // this one is there
-    if (!created && created.status().code() == Code::already_exists) {
-      // Left from the previous Pod and about to be garbage-collected with it: replace it.
-      auto removed = client_->remove(*collection + "/" + meta(object, "name"));
-      if (!removed && removed.status().code() != Code::not_found) return as_runtime_error(removed.status());
-      created = client_->create(*collection, object);
-    }
-    if (!created) return as_runtime_error(created.status());
+    // One server-side apply each: created when missing (drift repaired), and one left from a
+    // previous Pod is taken over by this one (its owner reference), so the garbage collector
+    // keeps it.
+    auto applied = client_->apply(*collection + "/" + meta(object, "name"), object);
+    if (!applied) return as_runtime_error(applied.status());
   }
   return ok_status();
 }

@@ -4,7 +4,9 @@
 //
 // Contract (beyond runtime.h)
 // - apply creates what is missing, in order (namespace, volume, pull secret, Pod, then the
-//   Service, NetworkPolicy and optional Ingress owned by the Pod); objects that exist are kept.
+//   Service, NetworkPolicy and optional Ingress owned by the Pod). The namespace and volume are
+//   kept as they are when they exist; the pull secret, the owner's quota objects and the objects
+//   the Pod owns are server-side applied (KubeClient::apply), so they follow the config.
 //   A Pod that has ended is deleted and created again; a live one is left alone (never a second
 //   copy), but an object it owns that was deleted on the cluster is created again.
 // - stop deletes the Pod and, without waiting for the garbage collector, the objects it owns.

@@ -54,33 +54,11 @@ Status NamespaceLimits::ensure(const json::object& desired) {
   auto collection = collection_path(desired);
   if (!collection) return internal_error(collection.status().message());
   const std::string path = *collection + "/" + string_at(desired, "metadata", "name");
-  for (int round = 0; round < 3; ++round) {
-    auto created = client_->create(*collection, desired);
-    if (created) {
-      component_logger("kubernetes")->info("created {} (the owner's quota)", path);
-      return ok_status();
-    }
-    if (created.status().code() != Code::already_exists) return created.status();
-    auto existing = client_->get(path);
-    if (!existing) {
-      if (existing.status().code() == Code::not_found) continue;  // deleted meanwhile: create it
-      return existing.status();
-    }
-    const json::value* spec = existing->is_object() ? existing->as_object().if_contains("spec") : nullptr;
-    if (spec && same_spec(*spec, desired.at("spec"))) return ok_status();
-    json::object replacement = desired;
-    replacement["metadata"].as_object()["resourceVersion"] = string_at(existing->as_object(), "metadata", "resourceVersion");
-    auto replaced = client_->replace(path, replacement);
-    if (replaced) {
-      component_logger("kubernetes")->info("replaced {}: the owner's quota changed", path);
-      return ok_status();
-    }
-    if (replaced.status().code() != Code::aborted && replaced.status().code() != Code::not_found) {
-      return replaced.status();
-    }
-    // Someone changed or deleted it between our read and our write: read again.
-  }
-  return aborted(path + " kept changing while k4ds updated it; k4ds tries again at the next launch");
+  // Server-side apply: created or brought to the owner's quota in one call, no read-modify-write race.
+  auto applied = client_->apply(path, desired);
+  if (!applied) return applied.status();
+  component_logger("kubernetes")->info("applied {} (the owner's quota)", path);
+  return ok_status();
 }
 
 Status NamespaceLimits::ensure_absent(const std::string& path) {

@@ -2,9 +2,10 @@
 // owner's k4ds quota says (kubernetes/quota_objects.h renders them), for KubernetesRuntime::apply.
 //
 // Contract
-// - sync(ns, desired): each desired object is created, or, when one of that name exists with a
-//   different spec, replaced (PUT with its resourceVersion; a conflict → read again, at most 3
-//   rounds). A kind k4ds manages (ResourceQuota k4ds-quota, LimitRange k4ds-limits) missing from
+// - sync(ns, desired): each desired object is server-side applied (one call: created when
+//   missing, else brought to k4ds's fields; a limit k4ds set before and no longer sets is
+//   removed by the API server; an edit made on the cluster to a field k4ds sets is taken back).
+//   A kind k4ds manages (ResourceQuota k4ds-quota, LimitRange k4ds-limits) missing from
 //   `desired` is deleted: the owner's quota no longer limits that.
 // - What was applied is remembered per namespace, so the next launch with the same quota makes
 //   no API call. created_namespace(ns) records that a namespace was just created, so it holds

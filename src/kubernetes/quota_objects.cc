@@ -66,33 +66,4 @@ std::vector<json::object> quota_objects(std::string_view ns, std::string_view ow
   return out;
 }
 
-bool same_spec(const json::value& a, const json::value& b) {
-  if (a.is_string() && b.is_string()) {
-    if (a.as_string() == b.as_string()) return true;
-    auto x = parse_quantity(a.as_string(), 3);
-    auto y = parse_quantity(b.as_string(), 3);
-    return x && y && *x == *y;
-  }
-  if (a.is_object() && b.is_object()) {
-    const json::object& x = a.as_object();
-    const json::object& y = b.as_object();
-    if (x.size() != y.size()) return false;
-    for (const auto& [key, value] : x) {
-      auto* other = y.if_contains(key);
-      if (!other || !same_spec(value, *other)) return false;
-    }
-    return true;
-  }
-  if (a.is_array() && b.is_array()) {
-    const json::array& x = a.as_array();
-    const json::array& y = b.as_array();
-    if (x.size() != y.size()) return false;
-    for (size_t i = 0; i < x.size(); ++i) {
-      if (!same_spec(x[i], y[i])) return false;
-    }
-    return true;
-  }
-  return a == b;
-}
-
 }  // namespace k4ds::kubernetes

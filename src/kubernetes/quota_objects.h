@@ -11,9 +11,6 @@
 //   requests = limits, and only workspace Pods live in these namespaces.) The LimitRange has
 //   max = the quota and default = defaultRequest = the smaller of the quota and 1 CPU / 1 GiB;
 //   it exists only when CPU or memory is limited.
-// - same_spec(a, b): equal JSON, where two strings that are equal quantities ("1024Mi" and
-//   "1Gi", "2" and "2000m") count as equal — the API server may write a quantity back in
-//   another form, which is no reason to replace the object.
 //
 // Usage:
 //   for (auto& o : quota_objects("k4ds-alice", "alice", resolve_quota("alice", groups, quotas)))
@@ -33,6 +30,5 @@ inline constexpr const char* kLimitRangeName = "k4ds-limits";
 
 std::vector<boost::json::object> quota_objects(std::string_view ns, std::string_view owner, const QuotaLimits& limits);
 
-bool same_spec(const boost::json::value& a, const boost::json::value& b);
 
 }  // namespace k4ds::kubernetes

@@ -4,6 +4,7 @@
 
 #include "fake_apiserver.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -22,6 +23,48 @@ namespace k4ds::kubernetes {
 namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
+
+// Server-side apply: one call creates or updates; a change made by someone else to a field k4ds
+// sets is a conflict unless forced; a field k4ds stops setting goes; a no-op changes nothing.
+TEST_F(FakeApiServer, ServerSideApplyCreatesUpdatesAndOwnsItsFields) {
+  KubeClient client(connection(), fast());
+  const std::string path = "/api/v1/namespaces/k4ds-alice/configmaps/settings";
+  auto config_map = [](json::object data) {
+    return json::object{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                        {"metadata", {{"name", "settings"}, {"namespace", "k4ds-alice"}}}, {"data", std::move(data)}};
+  };
+  auto created = client.apply(path, config_map({{"a", "1"}, {"b", "2"}}));
+  ASSERT_TRUE(created) << created.status().to_string();
+  const json::value uid = created->at("metadata").at("uid");
+  const json::value version = created->at("metadata").at("resourceVersion");
+  EXPECT_EQ(created->at("metadata").at("managedFields").at(0).at("manager"), "k4ds");
+
+  // The same again: nothing changes, not even the resourceVersion.
+  auto same = client.apply(path, config_map({{"a", "1"}, {"b", "2"}}));
+  ASSERT_TRUE(same) << same.status().to_string();
+  EXPECT_EQ(same->at("metadata").at("resourceVersion"), version);
+
+  // k4ds no longer sets b and changes a: b goes, a changes, the object stays (same uid).
+  auto changed = client.apply(path, config_map({{"a", "3"}}));
+  ASSERT_TRUE(changed) << changed.status().to_string();
+  EXPECT_EQ(changed->at("data"), json::parse(R"({"a":"3"})"));
+  EXPECT_EQ(changed->at("metadata").at("uid"), uid);
+  EXPECT_NE(changed->at("metadata").at("resourceVersion"), version);
+
+  // Someone else edits a (an update: they own it now) and adds c.
+  json::object edited = client.get(path)->as_object();
+  edited["data"].as_object()["a"] = "edited";
+  edited["data"].as_object()["c"] = "theirs";
+  ASSERT_TRUE(client.replace(path, edited));
+  auto refused = client.apply(path, config_map({{"a", "4"}}), /*force=*/false);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().code(), Code::aborted);
+  EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("conflict"));
+  // Forced (what k4ds does): a is k4ds's again; c, which k4ds never set, is kept.
+  auto forced = client.apply(path, config_map({{"a", "4"}}));
+  ASSERT_TRUE(forced) << forced.status().to_string();
+  EXPECT_EQ(forced->at("data"), json::parse(R"({"a":"4","c":"theirs"})"));
+}
 
 TEST_F(FakeApiServer, CreateGetDeleteTheRenderedObjects) {
   KubeClient client(connection(), fast());

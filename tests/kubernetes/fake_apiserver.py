@@ -4,7 +4,14 @@
 Implements what k4ds's client uses: create (POST to a collection), get, list (GET on a
 collection, with labelSelector and fieldSelector k=v / k!=v on dotted paths), replace (PUT, with
 the resourceVersion checked: 409 Conflict when it is stale), delete, with uid / resourceVersion
-and Status objects for 401/404/409. A namespace's ResourceQuota limits its Pods by `pods` (403
+and Status objects for 401/404/409. Server-side apply: PATCH on an object with Content-Type
+application/apply-patch+yaml and ?fieldManager=M[&force=true] creates the object when absent,
+else merges the body into it (objects key by key, everything else, lists included, replaced).
+Field ownership as the API server keeps it: metadata.managedFields has each manager's fields
+(fieldsV1); applying a different value to a field another manager owns is a 409 Conflict unless
+force=true; a field a manager applied before and leaves out now is removed (unless another
+manager owns it too); an apply that changes nothing keeps the resourceVersion and sends no watch
+event. POST and PUT record their ?fieldManager (default "unknown") as an Update of every field. A namespace's ResourceQuota limits its Pods by `pods` (403
 "exceeded quota", as the quota admission plugin answers). Test hooks:
   POST /_test/fail?code=503&count=2   the next 2 API requests answer 503
   POST /_test/fail?code=429&count=1&retry_after=2   ... with a Retry-After: 2 header
@@ -90,6 +97,133 @@ def invalid(obj):
     if check.returncode != 0:
         return status(422, "Invalid", check.stdout.strip())
     return None
+
+
+SERVER_SET = ("uid", "resourceVersion", "creationTimestamp", "managedFields")
+
+
+def fields_of(obj, top=True):
+    """The fields an object sets, as metadata.managedFields[].fieldsV1 writes them: {"f:spec":
+    {"f:hard": {"f:pods": {}}}}. Objects nest; every other value (lists included) is one field."""
+    out = {}
+    for k, v in obj.items():
+        if top and k == "status":
+            continue
+        if isinstance(v, dict) and v:
+            sub = fields_of(v, False)
+            if k == "metadata" and top:
+                sub = {f: x for f, x in sub.items() if f[2:] not in SERVER_SET}
+            out["f:" + k] = sub
+        else:
+            out["f:" + k] = {}
+    return out
+
+
+def leaves(fields, prefix=()):
+    for f, sub in fields.items():
+        if sub:
+            yield from leaves(sub, prefix + (f[2:],))
+        else:
+            yield prefix + (f[2:],)
+
+
+def value_at(obj, path):
+    for part in path:
+        if not isinstance(obj, dict) or part not in obj:
+            return None, False
+        obj = obj[part]
+    return obj, True
+
+
+def drop(obj, path):
+    """Removes the field at `path`, and the objects it leaves empty."""
+    parents = [obj]
+    for part in path[:-1]:
+        obj = obj.get(part) if isinstance(obj, dict) else None
+        if not isinstance(obj, dict):
+            return
+        parents.append(obj)
+    parents[-1].pop(path[-1], None)
+    for parent, part in zip(reversed(parents[:-1]), reversed(path[:-1])):
+        if parent.get(part) == {}:
+            parent.pop(part)
+
+
+def merged(old, new):
+    """Objects merge key by key; every other value is replaced."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return json.loads(json.dumps(new))
+    out = dict(old)
+    for k, v in new.items():
+        out[k] = merged(old[k], v) if k in old else json.loads(json.dumps(v))
+    return out
+
+
+def without_managers(obj):
+    meta = {k: v for k, v in obj.get("metadata", {}).items() if k != "managedFields"}
+    return dict(obj, metadata=meta)
+
+
+def manage(obj, manager, operation, fields):
+    """Records that `manager` owns `fields` of the object (replacing its earlier entry)."""
+    entries = [e for e in obj["metadata"].get("managedFields", []) if e.get("manager") != manager]
+    obj["metadata"]["managedFields"] = entries + [{"manager": manager, "operation": operation,
+                                                   "apiVersion": obj.get("apiVersion", "v1"),
+                                                   "fieldsType": "FieldsV1", "fieldsV1": fields}]
+
+
+def server_side_apply(old, applied, manager, force):
+    """(the new object, None) or (None, the conflicting manager), as the API server's field
+    ownership works: a field set by another manager to a different value is a conflict unless
+    forced (then it changes owner); a field this manager applied before and no longer applies
+    is removed, unless another manager owns it too."""
+    wanted = set(leaves(fields_of(applied)))
+    owners = {e["manager"]: set(leaves(e.get("fieldsV1", {}))) for e in old["metadata"].get("managedFields", [])}
+    mine = owners.pop(manager, set())
+    for path in sorted(wanted):
+        before, present = value_at(old, path)
+        for other, theirs in owners.items():
+            if path in theirs and present and before != value_at(applied, path)[0]:
+                if not force:
+                    return None, other
+                theirs.discard(path)
+    new = merged(old, applied)
+    for path in mine - wanted:
+        if not any(path in theirs for theirs in owners.values()):
+            drop(new, path)
+    for k in ("uid", "resourceVersion", "creationTimestamp"):
+        if k in old["metadata"]:
+            new["metadata"][k] = old["metadata"][k]
+    new["metadata"]["managedFields"] = [e for e in old["metadata"].get("managedFields", [])
+                                        if e["manager"] != manager]
+    for e in new["metadata"]["managedFields"]:  # what others lost to a forced apply
+        e["fieldsV1"] = tree_of(owners.get(e["manager"], set()))
+    manage(new, manager, "Apply", fields_of(applied))
+    return new, None
+
+
+def updated(old, obj, manager):
+    """A PUT by `manager`: it takes the fields it changed (always forced, as an update is)."""
+    changed = {p for p in leaves(fields_of(obj)) if value_at(old, p) != value_at(obj, p)}
+    entries = []
+    mine = set()
+    for e in old["metadata"].get("managedFields", []):
+        theirs = set(leaves(e.get("fieldsV1", {})))
+        if e["manager"] == manager:
+            mine = theirs
+        else:
+            entries.append(dict(e, fieldsV1=tree_of(theirs - changed)))
+    obj["metadata"]["managedFields"] = entries
+    manage(obj, manager, "Update", tree_of(mine | changed))
+
+
+def tree_of(paths):
+    out = {}
+    for path in paths:
+        node = out
+        for part in path:
+            node = node.setdefault("f:" + part, {})
+    return out
 
 
 def status(code, reason, message):
@@ -233,7 +367,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != "Bearer " + token:
             return status(401, "Unauthorized", "Unauthorized")
         path = url.path.rstrip("/")
+        query = urllib.parse.parse_qs(url.query)
+        manager = query.get("fieldManager", ["unknown"])[0]
         with lock:
+            if method == "PATCH":
+                return self.apply(path, query, body)
             if method == "POST":
                 obj = json.loads(body)
                 refused = invalid(obj)
@@ -251,6 +389,7 @@ class Handler(BaseHTTPRequestHandler):
                 state["rv"] += 1
                 obj["metadata"]["uid"] = str(uuid.uuid4())
                 obj["metadata"]["resourceVersion"] = str(state["rv"])
+                manage(obj, manager, "Update", fields_of(obj))
                 store[key_] = obj
                 record("ADDED", key_, obj)
                 return 201, obj
@@ -269,6 +408,7 @@ class Handler(BaseHTTPRequestHandler):
                 state["rv"] += 1
                 obj["metadata"]["uid"] = old["metadata"]["uid"]
                 obj["metadata"]["resourceVersion"] = str(state["rv"])
+                updated(old, obj, manager)
                 store[path] = obj
                 record("MODIFIED", path, obj)
                 return 200, obj
@@ -290,6 +430,57 @@ class Handler(BaseHTTPRequestHandler):
                 record("DELETED", path, obj)
                 return 200, obj
         return status(405, "MethodNotAllowed", method)
+
+    def apply(self, path, query, body):
+        """Server-side apply (called with the lock held)."""
+        if self.headers.get("Content-Type", "") != "application/apply-patch+yaml":
+            return status(415, "UnsupportedMediaType",
+                          f'the body of the request was in an unknown format - accepted media types include: '
+                          f'application/apply-patch+yaml (got "{self.headers.get("Content-Type", "")}")')
+        manager = query.get("fieldManager", [""])[0]
+        if not manager:
+            return status(422, "Invalid", "fieldManager is required for apply patches")
+        force = query.get("force", [""])[0] == "true"
+        obj = json.loads(body)
+        meta = obj.get("metadata", {})
+        parts = path.split("/")
+        if meta.get("name") != parts[-1] or ("namespace" in meta and "namespaces" in parts
+                                             and meta["namespace"] != parts[parts.index("namespaces") + 1]):
+            return status(400, "BadRequest", "the name of the object (" + str(meta.get("name")) +
+                          ") does not match the name on the URL (" + parts[-1] + ")")
+        if path not in store:
+            refused = invalid(obj)
+            if refused:
+                return refused
+            over = pods_over_quota(path.rsplit("/", 1)[0], parts[-1])
+            if over:
+                return over
+            state["rv"] += 1
+            obj["metadata"]["uid"] = str(uuid.uuid4())
+            obj["metadata"]["resourceVersion"] = str(state["rv"])
+            manage(obj, manager, "Apply", fields_of(obj))
+            store[path] = obj
+            record("ADDED", path, obj)
+            return 201, obj
+        old = store[path]
+        sent_rv = meta.get("resourceVersion", "")
+        if sent_rv and sent_rv != old["metadata"]["resourceVersion"]:
+            return status(409, "Conflict", "Operation cannot be fulfilled: the object has been modified; "
+                          "please apply your changes to the latest version and try again")
+        new, conflict = server_side_apply(old, obj, manager, force)
+        if conflict:
+            return status(409, "Conflict", f'Apply failed with 1 conflict: conflict with "{conflict}"')
+        if without_managers(new) == without_managers(old):
+            old["metadata"]["managedFields"] = new["metadata"]["managedFields"]
+            return 200, old
+        refused = invalid(new)
+        if refused:
+            return refused
+        state["rv"] += 1
+        new["metadata"]["resourceVersion"] = str(state["rv"])
+        store[path] = new
+        record("MODIFIED", path, new)
+        return 200, new
 
     def watch(self, url):
         """A watch stream: one JSON event per line, ended by a BOOKMARK after timeoutSeconds."""
@@ -389,6 +580,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self):
         self.handle_any("DELETE")
+
+    def do_PATCH(self):
+        self.handle_any("PATCH")
 
 
 class Server(ThreadingHTTPServer):

@@ -161,6 +161,31 @@ TEST_F(KubernetesRuntimeTest, TheVolumesZoneIsNamedWhenNoMachineThereFits) {
   EXPECT_EQ(runtime_client_->requests_sent(), before) << "the zone is remembered";
 }
 
+// The admin rotates the registry password in the config: the next launch brings the pull secret
+// up to date (server-side apply), without deleting it under running workspaces.
+TEST_F(KubernetesRuntimeTest, ChangedRegistryCredentialsReachThePullSecret) {
+  KubernetesOptions options;
+  options.registries = {{.server = "registry.example.com", .username = "k4ds", .password = "old"}};
+  auto secret = [&] { return client_->get("/api/v1/namespaces/k4ds-alice/secrets/" + std::string(kPullSecretName)); };
+  {
+    KubernetesRuntime before(std::make_shared<KubeClient>(connection(), fast()), options);
+    ASSERT_TRUE(before.apply(testing::jupyter_spec()).ok());
+  }
+  auto first = secret();
+  ASSERT_TRUE(first) << first.status().to_string();
+  ASSERT_TRUE(runtime_->stop(testing::jupyter_spec().workspace_id).ok());
+
+  options.registries[0].password = "new";
+  KubernetesRuntime after(std::make_shared<KubeClient>(connection(), fast()), options);
+  ASSERT_TRUE(after.apply(testing::jupyter_spec()).ok());
+  auto second = secret();
+  ASSERT_TRUE(second) << second.status().to_string();
+  EXPECT_EQ(second->at("metadata").at("uid"), first->at("metadata").at("uid")) << "updated in place";
+  const json::value& data = second->at("data").at(".dockerconfigjson");
+  EXPECT_NE(data, first->at("data").at(".dockerconfigjson"));
+  EXPECT_EQ(data, json::value(base64_encode(*docker_config_json(options.registries))));
+}
+
 TEST_F(KubernetesRuntimeTest, ClusterProblemsUseTheRuntimeVocabulary) {
   LaunchSpec no_image = testing::jupyter_spec();
   no_image.environment.image = "";
