@@ -23,10 +23,10 @@ void TokenBucket::set(double qps, int burst) {
   tokens_ = std::min<double>(tokens_, burst_);
 }
 
-std::chrono::nanoseconds TokenBucket::reserve() {
+std::chrono::nanoseconds TokenBucket::reserve(std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(mu_);
   if (qps_ <= 0) return std::chrono::nanoseconds(0);
-  refill(std::chrono::steady_clock::now());
+  refill(now);
   tokens_ -= 1;
   if (tokens_ >= 0) return std::chrono::nanoseconds(0);
   return std::chrono::nanoseconds(static_cast<int64_t>(-tokens_ / qps_ * 1e9));

@@ -25,7 +25,9 @@ class TokenBucket {
   TokenBucket(double qps, int burst);
 
   void set(double qps, int burst);
-  std::chrono::nanoseconds reserve();
+  std::chrono::nanoseconds reserve() { return reserve(std::chrono::steady_clock::now()); }
+  // As reserve(), at a given time (tests: no dependence on how fast the machine is).
+  std::chrono::nanoseconds reserve(std::chrono::steady_clock::time_point now);
   double qps() const;
   int burst() const;
 

@@ -46,14 +46,16 @@ TEST(KubernetesQuantity, EveryNotationANodeOrLimitMayUse) {
 }
 
 TEST(KubernetesRateLimit, BurstThenOneTokenPerInterval) {
+  using std::chrono::milliseconds;
   TokenBucket bucket(10, 3);  // 3 at once, then one every 100 ms
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(bucket.reserve(), std::chrono::nanoseconds(0)) << i;
-  auto fourth = bucket.reserve();
-  EXPECT_GT(fourth, std::chrono::milliseconds(90));
-  EXPECT_LE(fourth, std::chrono::milliseconds(100));
-  auto fifth = bucket.reserve();  // queued behind the fourth
-  EXPECT_GT(fifth, std::chrono::milliseconds(190));
-  EXPECT_LE(fifth, std::chrono::milliseconds(200));
+  const auto t0 = std::chrono::steady_clock::now() + std::chrono::seconds(1);  // the bucket is full by then
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(bucket.reserve(t0), std::chrono::nanoseconds(0)) << i;
+  EXPECT_EQ(bucket.reserve(t0), milliseconds(100));
+  EXPECT_EQ(bucket.reserve(t0), milliseconds(200)) << "queued behind the fourth";
+  using Ms = std::chrono::duration<double, std::milli>;
+  EXPECT_NEAR(Ms(bucket.reserve(t0 + milliseconds(150))).count(), 150, 0.001)
+      << "1.5 tokens refilled, 3 promised";
+  EXPECT_EQ(bucket.reserve(t0 + milliseconds(1000)), std::chrono::nanoseconds(0)) << "refilled to the burst";
 
   TokenBucket unlimited(0, 1);
   for (int i = 0; i < 100; ++i) ASSERT_EQ(unlimited.reserve(), std::chrono::nanoseconds(0));
