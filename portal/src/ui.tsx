@@ -29,6 +29,35 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
   return { ...state, reload: () => setTick((t) => t + 1) };
 }
 
+// An action a person started (a form sent, a button pressed): `busy` while it runs, `error` in
+// plain words when it failed. run(fn) clears the error, runs fn and answers whether it worked;
+// with keepBusy the form stays disabled after success (the page is about to change).
+export interface Action {
+  busy: boolean;
+  error: string;
+  setError: (message: string) => void;
+  run: (fn: () => Promise<unknown>, keepBusy?: boolean) => Promise<boolean>;
+}
+
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const run = async (fn: () => Promise<unknown>, keepBusy = false) => {
+    setBusy(true);
+    setError('');
+    try {
+      await fn();
+      if (!keepBusy) setBusy(false);
+      return true;
+    } catch (e) {
+      setError(messageOf(e));
+      setBusy(false);
+      return false;
+    }
+  };
+  return { busy, error, setError, run };
+}
+
 // Calls `fn` every `ms` while the page is visible (workspace states change on their own).
 export function useInterval(fn: () => void, ms: number, enabled = true) {
   const saved = useRef(fn);
@@ -93,24 +122,16 @@ interface ConfirmProps {
 // focus first, so Enter never destroys anything by accident.
 export function ConfirmDialog({ title, children, confirmLabel, danger, onConfirm, onClose }: ConfirmProps) {
   const ref = useRef<HTMLDialogElement>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { busy, error, run } = useAction();
   useEffect(() => {
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();
     return () => dialog?.close();
   }, []);
-  const confirm = async () => {
-    setBusy(true);
-    setError('');
-    try {
-      await onConfirm();
-      onClose();
-    } catch (e) {
-      setError(messageOf(e));
-      setBusy(false);
-    }
-  };
+  const confirm = () => run(async () => {
+    await onConfirm();
+    onClose();
+  }, true);
   return (
     <dialog ref={ref} aria-labelledby="confirm-title" onClose={onClose} onCancel={onClose}>
       <h2 id="confirm-title">{title}</h2>

@@ -1,7 +1,7 @@
 // Admin: users. Create, make admin, disable, set a password, delete (confirmed).
 import { useState } from 'preact/hooks';
 import { api, messageOf, type User } from '../api';
-import { Age, ConfirmDialog, ErrorBox, Loading, Notice, PageTitle, TableHead, useAsync } from '../ui';
+import { Age, ConfirmDialog, ErrorBox, Loading, Notice, PageTitle, TableHead, useAction, useAsync } from '../ui';
 
 type Pending = { kind: 'delete' | 'password'; user: User };
 
@@ -143,17 +143,14 @@ export function AdminUsersPage({ self }: { self: User }) {
 function CreateUser({ onCreated }: { onCreated: (u: User) => void }) {
   const empty = { name: '', display_name: '', email: '', password: '', admin: false };
   const [form, setForm] = useState(empty);
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const set = (key: keyof typeof empty) => (e: Event) => {
     const input = e.currentTarget as HTMLInputElement;
     setForm({ ...form, [key]: input.type === 'checkbox' ? input.checked : input.value });
   };
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError('');
-    try {
+    run(async () => {
       const user = await api.createUser({
         name: form.name.trim(),
         password: form.password || undefined,
@@ -163,11 +160,7 @@ function CreateUser({ onCreated }: { onCreated: (u: User) => void }) {
       });
       setForm(empty);
       onCreated(user);
-    } catch (err) {
-      setError(messageOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <details class="panel">

@@ -2,9 +2,9 @@
 // cannot be done (a name in use, an environment this server cannot run, a size past the quota).
 // Sizes the quota does not leave room for are shown with the reason. Then live progress.
 import { useState } from 'preact/hooks';
-import { api, messageOf, type Environment, type Size, type User, type Workspace } from '../api';
+import { api, type Environment, type Size, type User, type Workspace } from '../api';
 import { Link } from '../router';
-import { ErrorBox, Loading, PageTitle, useAsync } from '../ui';
+import { ErrorBox, Loading, PageTitle, useAction, useAsync } from '../ui';
 import { Progress, useWatch } from './progress';
 import { QuotaSummary } from './quota';
 
@@ -22,8 +22,7 @@ function LaunchForm({ user, onLaunched }: { user: User; onLaunched: (w: Workspac
   const [extra, setExtra] = useState<string[]>([]);
   const [sizeChoice, setSizeChoice] = useState('');
   const [name, setName] = useState('');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
   if (!catalog.data) {
     return (
@@ -51,23 +50,11 @@ function LaunchForm({ user, onLaunched }: { user: User; onLaunched: (w: Workspac
   const refusal = fits(size) ? null : fit(size)?.reason ?? null;
   const host = `${user.name}-${name.trim() || env?.name || 'name'}`;
 
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
     if (!env) return;
-    setBusy(true);
-    setError('');
-    try {
-      const created = await api.launch({
-        environment: env.name,
-        size,
-        name: name.trim() || undefined,
-        volumes: extra.length ? extra : undefined,
-      });
-      onLaunched(created);
-    } catch (err) {
-      setError(messageOf(err));
-      setBusy(false);
-    }
+    const request = { environment: env.name, size, name: name.trim() || undefined, volumes: extra.length ? extra : undefined };
+    run(async () => onLaunched(await api.launch(request)), true);
   };
 
   return (

@@ -1,28 +1,19 @@
 // Sign in with a k4ds or directory account. The server sets an HttpOnly session cookie; the
 // portal never sees or stores the secret.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, messageOf, type User } from '../api';
-import { ErrorBox, Notice, PageTitle } from '../ui';
+import { api, type User } from '../api';
+import { ErrorBox, Notice, PageTitle, useAction } from '../ui';
 
 export function LoginPage({ onSignedIn, notice }: { onSignedIn: (user: User) => void; notice?: string }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const userField = useRef<HTMLInputElement>(null);
   useEffect(() => userField.current?.focus(), []);
 
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError('');
-    try {
-      const { user } = await api.login(username.trim(), password);
-      onSignedIn(user);
-    } catch (err) {
-      setError(messageOf(err));
-      setBusy(false);
-    }
+    run(async () => onSignedIn((await api.login(username.trim(), password)).user), true);
   };
 
   return (

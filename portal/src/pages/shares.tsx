@@ -1,28 +1,21 @@
 // Sharing a workspace with users or groups. Removing a share closes their open connections.
 import { useState } from 'preact/hooks';
-import { api, messageOf } from '../api';
-import { ErrorBox, Loading, useAsync } from '../ui';
+import { api } from '../api';
+import { ErrorBox, Loading, useAction, useAsync } from '../ui';
 
 export function Shares({ owner, name }: { owner: string; name: string }) {
   const shares = useAsync(() => api.shares(owner, name), [owner, name]);
   const [kind, setKind] = useState<'user' | 'group'>('user');
   const [who, setWho] = useState('');
-  const [error, setError] = useState('');
   const [notice, setNotice] = useState('');
-  const [busy, setBusy] = useState(false);
+  const action = useAction();
+  const { busy, error } = action;
 
   const run = async (what: () => Promise<unknown>, done: string) => {
-    setBusy(true);
-    setError('');
     setNotice('');
-    try {
-      await what();
+    if (await action.run(what)) {
       setNotice(done);
       shares.reload();
-    } catch (e) {
-      setError(messageOf(e));
-    } finally {
-      setBusy(false);
     }
   };
 

@@ -1,7 +1,7 @@
 // Personal API tokens for scripts and the command line. The secret is shown once, at creation.
 import { useRef, useState } from 'preact/hooks';
-import { api, messageOf, type Token } from '../api';
-import { Age, ConfirmDialog, ErrorBox, Loading, PageTitle, TableHead, useAsync, When } from '../ui';
+import { api, type Token } from '../api';
+import { Age, ConfirmDialog, ErrorBox, Loading, PageTitle, TableHead, useAction, useAsync, When } from '../ui';
 
 export function TokensPage() {
   const tokens = useAsync(() => api.tokens(), []);
@@ -9,24 +9,16 @@ export function TokensPage() {
   const [days, setDays] = useState('90');
   const [created, setCreated] = useState<Token | null>(null);
   const [revoking, setRevoking] = useState<Token | null>(null);
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
-  const create = async (e: Event) => {
+  const create = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError('');
     setCreated(null);
-    try {
-      const token = await api.createToken(name.trim(), days ? Number(days) : undefined);
-      setCreated(token);
+    run(async () => {
+      setCreated(await api.createToken(name.trim(), days ? Number(days) : undefined));
       setName('');
       tokens.reload();
-    } catch (err) {
-      setError(messageOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

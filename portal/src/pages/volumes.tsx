@@ -1,31 +1,24 @@
 // My volumes: storage that outlives workspaces.
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
-import { api, messageOf } from '../api';
+import { api } from '../api';
 import { Link } from '../router';
-import { Age, ErrorBox, Loading, PageTitle, TableHead, useAsync } from '../ui';
+import { Age, ErrorBox, Loading, PageTitle, TableHead, useAction, useAsync } from '../ui';
 
 export function VolumesPage() {
   const volumes = useAsync(() => api.volumes(), []);
   const workspaces = useAsync(() => api.workspaces(), []);
   const usedBy = (id: string) => (workspaces.data ?? []).filter((w) => w.volumes.includes(id));
   const [name, setName] = useState('');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
-  const create = async (e: Event) => {
+  const create = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError('');
-    try {
+    run(async () => {
       await api.createVolume(name.trim());
       setName('');
       volumes.reload();
-    } catch (err) {
-      setError(messageOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

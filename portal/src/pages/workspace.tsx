@@ -1,8 +1,8 @@
 // One workspace: its state live, stop/start/delete (confirmed), sharing and logs.
 import { useState } from 'preact/hooks';
-import { api, messageOf, type User } from '../api';
+import { api, type User } from '../api';
 import { Link, navigate } from '../router';
-import { Age, ConfirmDialog, envName, ErrorBox, Loading, OpenLink, PageTitle, StateBadge, useAsync } from '../ui';
+import { Age, ConfirmDialog, envName, ErrorBox, Loading, OpenLink, PageTitle, StateBadge, useAction, useAsync } from '../ui';
 import { LogViewer } from './logs';
 import { Progress, useWatch } from './progress';
 import { Shares } from './shares';
@@ -12,8 +12,7 @@ export function WorkspacePage({ owner, name, user }: { owner: string; name: stri
   const envs = useAsync(() => api.environments(), []);
   const volumes = useAsync(() => api.volumes(), []);
   const [confirm, setConfirm] = useState<'stop' | 'delete' | null>(null);
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const w = watch.workspace;
   const title = owner === user.name ? name : `${owner} / ${name}`;
 
@@ -41,17 +40,7 @@ export function WorkspacePage({ owner, name, user }: { owner: string; name: stri
     );
   }
 
-  const start = async () => {
-    setBusy(true);
-    setError('');
-    try {
-      await api.start(owner, name);
-    } catch (e) {
-      setError(messageOf(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const start = () => run(() => api.start(owner, name));
   const volumeNames = w.volumes.map((id) => volumes.data?.find((v) => v.id === id)?.name ?? id);
   const canStart = w.desired === 'stopped' || w.phase === 'failed';
 
