@@ -31,50 +31,31 @@ chmod 755 "$work"
 pids=()
 created_user=0
 k4ds_pid=""
+BENCH=launch.sh
+WAIT_HTTP_SECONDS=30
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 cleanup() {
   local rc=$?
   set +eu
-  if [ "$rc" != 0 ]; then  # show what the servers said before their logs go with the temp dir
-    for log in "$work"/*.log; do
-      [ -s "$log" ] && { echo "--- last lines of $(basename "$log"):"; tail -25 "$log"; } >&2
-    done
-  fi
+  show_logs_on_failure "$rc"
   # Both stop their notebooks on request: k4ds through the API (it leaves workspaces running
   # when it exits), JupyterHub itself on SIGTERM (cleanup_servers).
   if [ -n "$k4ds_pid" ] && kill -0 "$k4ds_pid" 2>/dev/null; then
-    for n in $(k4ds_api --max-time 5 "$portal/api/v1/workspaces" 2>/dev/null | jq -r '.items[].name'); do
-      k4ds_api --max-time 5 -o /dev/null -X DELETE "$portal/api/v1/workspaces/admin/$n"
+    for n in $(api --max-time 5 "$portal/api/v1/workspaces" 2>/dev/null | jq -r '.items[].name'); do
+      api --max-time 5 -o /dev/null -X DELETE "$portal/api/v1/workspaces/admin/$n"
     done
     k4ds_wait_gone
   fi
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-  done
-  for f in "$work"/k4ds/state/*/child.pid; do
-    [ -f "$f" ] || continue
-    p=$(tr -dc 0-9 2>/dev/null <"$f")
-    [ -n "$p" ] && kill "$p" 2>/dev/null
-  done
-  sleep 0.3
-  for d in "$work"/k4ds/state/*/; do
-    [ -d "$d" ] || continue
-    find /sys/fs/cgroup -maxdepth 6 -type d -name "$(basename "$d")" -exec rmdir {} + 2>/dev/null
-  done
+  stop_started "$work/k4ds"
   [ "$created_user" = 1 ] && userdel "$JH_USER" 2>/dev/null
   rm -rf "$work"
   exit $rc
 }
 trap cleanup EXIT INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-wait_http() {
-  for _ in $(seq 300); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.1; done
-  echo "launch.sh: nothing answers on $1" >&2; return 1
-}
 
 # --- k4ds, default catalog ------------------------------------------------------------------------
 k4ds_port=$(free_port)
@@ -85,11 +66,10 @@ k4ds_pid=$!
 pids+=("$k4ds_pid")
 portal="http://localhost:$k4ds_port"
 jar="$work/cookies"
-k4ds_api() { curl -sS --fail-with-body -b "$jar" -c "$jar" -H 'Content-Type: application/json' "$@"; }
 k4ds_wait_gone() {  # until no workspace is listed and no notebook process k4ds started is left
   for _ in $(seq 300); do
     local left=0
-    [ "$(k4ds_api --max-time 2 "$portal/api/v1/workspaces" | jq '.items | length')" = 0 ] || left=1
+    [ "$(api --max-time 2 "$portal/api/v1/workspaces" | jq '.items | length')" = 0 ] || left=1
     for f in "$work"/k4ds/state/*/child.pid; do
       [ -f "$f" ] && kill -0 "$(tr -dc 0-9 2>/dev/null <"$f")" 2>/dev/null && left=1
     done
@@ -99,16 +79,16 @@ k4ds_wait_gone() {  # until no workspace is listed and no notebook process k4ds 
   echo "launch.sh: k4ds workspaces did not go away" >&2; return 1
 }
 wait_http "$portal/api/v1/openapi.json" || { cat "$work/k4ds.log" >&2; exit 1; }
-k4ds_api -o /dev/null -X POST "$portal/api/v1/login" -d "{\"username\":\"admin\",\"password\":\"$admin_password\"}"
-avail=$(k4ds_api "$portal/api/v1/environments" | jq -r '.items[] | select(.name == "jupyter-python") | .available')
+api -o /dev/null -X POST "$portal/api/v1/login" -d "{\"username\":\"admin\",\"password\":\"$admin_password\"}"
+avail=$(api "$portal/api/v1/environments" | jq -r '.items[] | select(.name == "jupyter-python") | .available')
 [ "$avail" = true ] || { echo "launch.sh: k4ds says jupyter-python is unavailable here" >&2; exit 1; }
 
 k4ds_launch() {  # name -> prints milliseconds to running
   local name=$1 t0 ws phase
   t0=$(now_ms)
-  k4ds_api -o /dev/null -X POST "$portal/api/v1/workspaces" -d "{\"environment\":\"jupyter-python\",\"name\":\"$name\"}"
+  api -o /dev/null -X POST "$portal/api/v1/workspaces" -d "{\"environment\":\"jupyter-python\",\"name\":\"$name\"}"
   for _ in $(seq 1200); do
-    ws=$(k4ds_api "$portal/api/v1/workspaces/admin/$name")
+    ws=$(api "$portal/api/v1/workspaces/admin/$name")
     phase=$(jq -r .phase <<<"$ws")
     if [ "$phase" = running ]; then echo $(( $(now_ms) - t0 )); return 0; fi
     [ "$phase" = failed ] && break
@@ -118,7 +98,7 @@ k4ds_launch() {  # name -> prints milliseconds to running
   return 1
 }
 k4ds_teardown() {
-  k4ds_api -o /dev/null -X DELETE "$portal/api/v1/workspaces/admin/$1"
+  api -o /dev/null -X DELETE "$portal/api/v1/workspaces/admin/$1"
   k4ds_wait_gone
 }
 

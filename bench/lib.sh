@@ -1,4 +1,4 @@
-# Shared by the proxy benchmarks (gateway.sh, websocket.sh): k4ds serving one workspace whose
+# Shared by the benchmarks (gateway.sh, websocket.sh, route_scale.sh, launch.sh): k4ds serving one workspace whose
 # command is the benchmark's upstream, the workspace cookie a browser would get, and a clean-up
 # that stops everything by PID. Source it after setting:
 #   BENCH (the script's name, for messages), K4DS_BIN, work (a temp dir), pids=() (PIDs to stop)
@@ -9,9 +9,9 @@
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-wait_http() {  # url [extra curl args]: waits up to 20 s for any HTTP answer
+wait_http() {  # url [extra curl args]: waits up to WAIT_HTTP_SECONDS (default 20) for any HTTP answer
   local url=$1; shift
-  for _ in $(seq 200); do
+  for _ in $(seq $(( ${WAIT_HTTP_SECONDS:-20} * 10 ))); do
     curl -s -o /dev/null --max-time 1 "$@" "$url" && return 0
     sleep 0.1
   done
@@ -48,14 +48,40 @@ api() { curl -sS --fail-with-body -b "$jar" -c "$jar" -H 'Content-Type: applicat
 
 ws_id=""
 k4ds_pid=""
+# On failure (rc != 0), the last lines of every log in $work, before they go with the temp dir.
+show_logs_on_failure() {  # rc
+  [ "$1" != 0 ] || return 0
+  for log in "$work"/*.log; do
+    [ -s "$log" ] && { echo "--- last lines of $(basename "$log"):"; tail -25 "$log"; } >&2
+  done
+}
+
+# Stops every PID in pids (SIGTERM; SIGKILL after 10 s), then, in case k4ds died first, the
+# processes its runtime recorded under DATA_DIR (and in the other PID files given), and their
+# empty cgroups.
+stop_started() {  # data_dir [pid files...]
+  local data=$1; shift
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+  done
+  for f in "$data"/state/*/child.pid "$@"; do
+    [ -f "$f" ] || continue
+    p=$(tr -dc 0-9 2>/dev/null <"$f")
+    [ -n "$p" ] && kill "$p" 2>/dev/null
+  done
+  sleep 0.3
+  for d in "$data"/state/*/; do
+    [ -d "$d" ] || continue
+    find /sys/fs/cgroup -maxdepth 6 -type d -name "$(basename "$d")" -exec rmdir {} + 2>/dev/null
+  done
+}
+
 bench_cleanup() {
   local rc=$?
   set +eu
-  if [ "$rc" != 0 ]; then  # show what the servers said before their logs go with the temp dir
-    for log in "$work"/*.log; do
-      [ -s "$log" ] && { echo "--- last lines of $(basename "$log"):"; tail -25 "$log"; } >&2
-    done
-  fi
+  show_logs_on_failure "$rc"
   # Delete the workspace through the API first, so k4ds's runtime stops the upstream and
   # removes its cgroups; k4ds itself leaves workspaces running on shutdown (re-adoption).
   if [ -n "$ws_id" ] && [ -n "$k4ds_pid" ] && kill -0 "$k4ds_pid" 2>/dev/null; then
@@ -66,22 +92,7 @@ bench_cleanup() {
       sleep 0.1
     done
   fi
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-  done
-  # Fallback when k4ds died first: the PIDs its runtime recorded, then the empty cgroups.
-  for f in "$work"/data/state/*/child.pid "$work"/data/run/*/nginx.pid; do
-    [ -f "$f" ] || continue
-    p=$(tr -dc 0-9 2>/dev/null <"$f")
-    [ -n "$p" ] && kill "$p" 2>/dev/null
-  done
-  sleep 0.3
-  for d in "$work"/data/state/*/; do
-    [ -d "$d" ] || continue
-    find /sys/fs/cgroup -maxdepth 6 -type d -name "$(basename "$d")" -exec rmdir {} + 2>/dev/null
-  done
+  stop_started "$work/data" "$work"/data/run/*/nginx.pid
   rm -rf "$work"
   exit $rc
 }
