@@ -100,10 +100,12 @@ json::object event_json(const WorkspaceEvent& event) {
 }
 
 json::object volume_json(const Volume& volume) {
-  return {{"id", volume.id},
-          {"owner", volume.owner},
-          {"name", volume.name},
-          {"created_at", time_json(volume.created_at)}};
+  json::object out{{"id", volume.id},
+                   {"owner", volume.owner},
+                   {"name", volume.name},
+                   {"created_at", time_json(volume.created_at)}};
+  if (!volume.zone.empty()) out["zone"] = volume.zone;  // where its storage is (a cluster's zone)
+  return out;
 }
 
 json::object token_json(const ApiToken& token, const std::optional<std::string>& secret) {

@@ -81,6 +81,9 @@ class Controller {
               const Plan& plan);
   Status write_status(const Workspace& ws, const StatusUpdate& update);
   void note_waiting(const Status& why);
+  // Records with each home volume the zone the runtime reports its storage in (once per volume).
+  void record_volume_zones(const std::vector<Workspace>& workspaces,
+                           const std::map<std::string, const ObservedWorkspace*>& observed);
   // Records desired = stopped for each idle workspace (see is_idle), updating `workspaces`.
   void stop_idle(std::vector<Workspace>& workspaces, int64_t now_ms);
   bool in_backoff(const std::string& id);
@@ -102,6 +105,7 @@ class Controller {
   std::mutex backoff_mutex_;
   std::map<std::string, Backoff> backoff_;
   std::map<std::string, int> restarts_;  // automatic restarts after crashes, by workspace id
+  std::map<std::string, std::string> volume_zones_;  // volume id → the zone recorded with it (loop thread only)
   std::atomic<bool> stopping_{false};
   std::atomic<bool> busy_{false};  // something is starting or stopping: look again soon
   std::thread thread_;

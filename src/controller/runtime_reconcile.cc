@@ -20,6 +20,7 @@ Result<int> Controller::reconcile_with_runtime() {
   std::shared_ptr<const Catalog> catalog = catalog_ ? catalog_() : nullptr;
   std::map<std::string, const ObservedWorkspace*> by_id;
   for (const auto& o : *observed) by_id[o.workspace_id] = &o;
+  record_volume_zones(workspaces, by_id);
 
   struct Work {
     const Workspace* ws;
@@ -93,6 +94,25 @@ Result<int> Controller::reconcile_with_runtime() {
   worker();
   for (auto& t : pool) t.join();
   return changed.load();
+}
+
+void Controller::record_volume_zones(const std::vector<Workspace>& workspaces,
+                                     const std::map<std::string, const ObservedWorkspace*>& observed) {
+  for (const Workspace& ws : workspaces) {
+    auto it = observed.find(ws.id);
+    if (it == observed.end() || it->second->volume_zone.empty() || ws.volumes.empty()) continue;
+    const std::string& volume = ws.volumes.front();
+    const std::string& zone = it->second->volume_zone;
+    if (auto known = volume_zones_.find(volume); known != volume_zones_.end() && known->second == zone) continue;
+    Status s = store_.write([&](Tx& tx) -> Status { return tx.set_volume_zone(volume, zone).status(); });
+    if (!s.ok()) {
+      log_->warn("volume {} of {}/{}: cannot record its zone {}, will retry: {}", volume, ws.owner, ws.name, zone,
+                 s.to_string());
+      continue;
+    }
+    volume_zones_[volume] = zone;
+    log_->info("volume {} of {}/{}: its storage is in zone {}", volume, ws.owner, ws.name, zone);
+  }
 }
 
 int Controller::execute(const Workspace* ws, const ObservedWorkspace* observed,

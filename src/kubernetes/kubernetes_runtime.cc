@@ -112,6 +112,38 @@ Result<OwnedObjects> owned_objects(const ObjectCache& cache, const KubernetesOpt
 
 namespace {
 
+// What is kept of a PersistentVolume: whose claim it is bound to, and what says its zone.
+json::object volume_fields(const json::object& pv) {
+  json::object out;
+  json::object metadata;
+  const json::value value(pv);
+  boost::system::error_code ec;
+  if (auto* name = value.find_pointer("/metadata/name", ec)) metadata["name"] = *name;
+  if (auto* labels = value.find_pointer("/metadata/labels", ec)) metadata["labels"] = *labels;
+  out["metadata"] = std::move(metadata);
+  json::object spec;
+  if (auto* claim = value.find_pointer("/spec/claimRef", ec)) spec["claimRef"] = *claim;
+  if (auto* affinity = value.find_pointer("/spec/nodeAffinity", ec)) spec["nodeAffinity"] = *affinity;
+  out["spec"] = std::move(spec);
+  return out;
+}
+
+// The claim the Pod mounts as its home volume ("" when none).
+std::string home_claim(const json::object& pod) {
+  boost::system::error_code ec;
+  const json::value pod_value(pod);
+  if (auto* volumes = pod_value.find_pointer("/spec/volumes", ec); volumes && volumes->is_array()) {
+    for (const json::value& v : volumes->as_array()) {
+      const json::value* name = v.is_object() ? v.as_object().if_contains("name") : nullptr;
+      if (!name || !name->is_string() || name->as_string() != "home") continue;
+      if (auto* claim = v.find_pointer("/persistentVolumeClaim/claimName", ec); claim && claim->is_string()) {
+        return std::string(claim->as_string());
+      }
+    }
+  }
+  return "";
+}
+
 WatchCacheOptions named(WatchCacheOptions options, std::string what) {
   options.what = std::move(what);
   return options;
@@ -142,17 +174,21 @@ KubernetesRuntime::KubernetesRuntime(std::shared_ptr<KubeClient> client, Kuberne
       events_(client, events_path(options_),
               EventCacheOptions{.watch = named(cache_options, "the Events of workspace Pods")}),
       nodes_(client, "/api/v1/nodes", named(cache_options, "the cluster's Nodes"), capacity_fields),
+      volumes_(client, "/api/v1/persistentvolumes", named(cache_options, "the cluster's PersistentVolumes"),
+               volume_fields),
       limits_(client) {
   client_->set_rate_limit(options_.api_qps, options_.api_burst);
   workloads_.start();
   events_.start();
   nodes_.start();
+  volumes_.start();
 }
 
 KubernetesRuntime::~KubernetesRuntime() {
   workloads_.stop();
   events_.stop();
   nodes_.stop();
+  volumes_.stop();
 }
 
 std::optional<Capacity> KubernetesRuntime::capacity() const {
@@ -284,6 +320,7 @@ Result<std::vector<ObservedWorkspace>> KubernetesRuntime::observe() {
   for (const json::object& pod : *pods) uids.insert(meta(pod, "uid"));
   events_.retain(uids);  // the Events of Pods that went are dropped
   std::vector<ObservedWorkspace> out;
+  const std::map<std::string, std::string> zones = claim_zones();
   for (const json::object& pod : *pods) {
     std::string ns = meta(pod, "namespace"), name = meta(pod, "name");
     // A running Pod missing an object it owns (Service, NetworkPolicy, Ingress) is reported absent: the controller
@@ -316,46 +353,32 @@ Result<std::vector<ObservedWorkspace>> KubernetesRuntime::observe() {
     } else {
       upstream = name + "." + ns + ".svc:" + std::to_string(port);
     }
-    // Only for a Pod that waits for a machine in its volume's zone: which zone (remembered).
-    const std::string zone = waits_for_volume_zone(pod, events) ? home_volume_zone(pod) : "";
-    out.push_back(observe_pod(pod, events, upstream, zone));
+    auto zone = zones.find(ns + "/" + home_claim(pod));
+    const std::string volume_zone = zone == zones.end() ? "" : zone->second;
+    out.push_back(observe_pod(pod, events, upstream, waits_for_volume_zone(pod, events) ? volume_zone : ""));
+    out.back().volume_zone = volume_zone;
   }
   return out;
 }
 
-// The zone of the Pod's home volume, from its PersistentVolume; looked up once per claim and
-// remembered (a volume does not move), only while a Pod waits for a machine in that zone.
-// "" when not known (not bound yet, no zone, or the cluster does not answer).
-std::string KubernetesRuntime::home_volume_zone(const json::object& pod) {
-  const std::string ns = meta(pod, "namespace");
-  std::string claim;
-  boost::system::error_code ec;
-  const json::value pod_value(pod);
-  if (auto* volumes = pod_value.find_pointer("/spec/volumes", ec); volumes && volumes->is_array()) {
-    for (const json::value& v : volumes->as_array()) {
-      const json::value* name = v.is_object() ? v.as_object().if_contains("name") : nullptr;
-      if (!name || !name->is_string() || name->as_string() != "home") continue;
-      if (auto* claim_name = v.find_pointer("/persistentVolumeClaim/claimName", ec); claim_name && claim_name->is_string()) {
-        claim = std::string(claim_name->as_string());
-      }
-    }
-  }
-  if (claim.empty()) return "";
-  const std::string key = ns + "/" + claim;
-  {
-    std::lock_guard lock(zones_mu_);
-    if (auto it = zones_.find(key); it != zones_.end()) return it->second;
-  }
-  auto pvc = client_->get("/api/v1/namespaces/" + ns + "/persistentvolumeclaims/" + claim);
-  if (!pvc || !pvc->is_object()) return "";
-  auto* volume = pvc->find_pointer("/spec/volumeName", ec);
-  if (!volume || !volume->is_string() || volume->as_string().empty()) return "";  // not bound yet: ask again later
-  auto pv = client_->get("/api/v1/persistentvolumes/" + std::string(volume->as_string()));
-  if (!pv || !pv->is_object()) return "";
-  std::string zone = volume_zone(pv->as_object());
+std::map<std::string, std::string> KubernetesRuntime::claim_zones() {
   std::lock_guard lock(zones_mu_);
-  zones_[key] = zone;
-  return zone;
+  const uint64_t generation = volumes_.generation();
+  if (zones_generation_ == generation) return zones_;
+  auto volumes = volumes_.objects();
+  if (!volumes) return {};  // not read (yet, or not allowed): zones not known
+  zones_.clear();
+  for (const json::object& pv : *volumes) {
+    std::string zone = volume_zone(pv);
+    const json::value value(pv);
+    boost::system::error_code ec;
+    auto* ns = value.find_pointer("/spec/claimRef/namespace", ec);
+    auto* claim = value.find_pointer("/spec/claimRef/name", ec);
+    if (zone.empty() || !ns || !claim || !ns->is_string() || !claim->is_string()) continue;
+    zones_[std::string(ns->as_string()) + "/" + std::string(claim->as_string())] = std::move(zone);
+  }
+  zones_generation_ = generation;
+  return zones_;
 }
 
 Result<std::string> KubernetesRuntime::tail_logs(std::string_view workspace_id, std::size_t max_bytes) {

@@ -22,7 +22,10 @@
 //   Ingress) is reported absent, so the controller applies it again (drift repaired). The
 //   workloads cache starts with the runtime; observe waits up to `sync_wait` for its first list, then
 //   answers unavailable with the cluster's error (the controller retries). Events are optional:
-//   without them (not listed yet, or forbidden) progress words are coarser.
+//   without them (not listed yet, or forbidden) progress words are coarser. The zone of each
+//   workspace's home volume comes from a fourth watch, on PersistentVolumes (their claimRef and
+//   zone label or node affinity): reported as volume_zone, and named when no machine in that
+//   zone fits. Optional too: without it (forbidden) the zone is not known.
 // - capacity() comes from the Nodes (kubernetes/node_capacity.h), kept by a third watch and
 //   computed again only when a Node changed; nullopt until the Nodes are read (or when none is
 //   usable), so admission never waits for the cluster.
@@ -69,6 +72,7 @@ class KubernetesRuntime : public Runtime {
   // For tests: whether the Events and Nodes have been read.
   bool events_synced(std::chrono::milliseconds timeout) const { return events_.wait_synced(timeout); }
   bool nodes_synced(std::chrono::milliseconds timeout) const { return nodes_.wait_synced(timeout); }
+  bool volumes_synced(std::chrono::milliseconds timeout) const { return volumes_.wait_synced(timeout); }
 
   std::string name() const override { return "kubernetes"; }
   std::string capabilities() const override;
@@ -83,7 +87,8 @@ class KubernetesRuntime : public Runtime {
 
  private:
   Result<std::vector<boost::json::object>> pods_of(std::string_view workspace_id);
-  std::string home_volume_zone(const boost::json::object& pod);
+  // "<namespace>/<claim>" → the zone of the PersistentVolume bound to it (from volumes_).
+  std::map<std::string, std::string> claim_zones();
 
   std::shared_ptr<KubeClient> client_;
   KubernetesOptions options_;
@@ -91,11 +96,13 @@ class KubernetesRuntime : public Runtime {
   ObjectCache workloads_;  // Pods, Services, NetworkPolicies, Ingresses (kubernetes_runtime.cc)
   EventCache events_;
   ObjectCache nodes_;
+  ObjectCache volumes_;  // PersistentVolumes: which zone each claim's storage is in
   NamespaceLimits limits_;
   std::chrono::milliseconds sync_wait_{3000};
 
   std::mutex zones_mu_;
-  std::map<std::string, std::string> zones_;  // "<namespace>/<claim>" → its volume's zone
+  std::optional<uint64_t> zones_generation_;  // of volumes_, when zones_ was computed
+  std::map<std::string, std::string> zones_;
 
   mutable std::mutex capacity_mu_;
   mutable std::optional<uint64_t> capacity_generation_;  // of nodes_, when capacity_ was computed

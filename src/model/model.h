@@ -127,6 +127,9 @@ struct Volume {
   std::string owner;
   std::string name;  // "home"
   int64_t created_at = 0;
+  // Where its storage is, as the runtime reported it: a cluster's zone ("eu-west-1a"); "" = not
+  // known, or storage that is not tied to a zone (local disk, NFS).
+  std::string zone;
   int64_t version = 0;
 };
 

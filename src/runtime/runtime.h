@@ -84,6 +84,9 @@ struct ObservedWorkspace {
   std::string health_path;
   int64_t started_at_ms = 0;
   std::string progress;                  // plain words: "waiting for the health check on /api"
+  // The zone the home volume's storage is in (a cluster's "eu-west-1a"), when the runtime knows
+  // it; "" otherwise. The controller records it with the volume.
+  std::string volume_zone;
   std::vector<std::string> last_output;  // last lines of output, filled when it has exited
 };
 

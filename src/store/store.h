@@ -102,6 +102,8 @@ class Tx {
   // Volumes, keyed by id. There is deliberately no cascade from anything else to volumes.
   virtual Result<Volume> create_volume(const Volume& volume) = 0;
   virtual Result<Volume> get_volume(std::string_view id) = 0;
+  // Records the zone the runtime reported for the volume's storage (no change when it is the same).
+  virtual Result<Volume> set_volume_zone(std::string_view id, std::string_view zone) = 0;
   virtual Result<std::vector<Volume>> list_volumes(std::optional<std::string_view> owner) = 0;
 
   // Shares, keyed by (workspace_id, kind, principal).

@@ -113,6 +113,7 @@ class CapacityTest : public FakeApiServer {
 TEST_F(CapacityTest, FollowsTheNodesThroughTheWatch) {
   KubernetesRuntime runtime(std::make_shared<KubeClient>(connection(), fast()), KubernetesOptions{});
   ASSERT_TRUE(runtime.nodes_synced(5s));
+  ASSERT_TRUE(runtime.volumes_synced(5s));
   EXPECT_FALSE(runtime.capacity()) << "no Nodes yet";
   ASSERT_TRUE(client_->create("/api/v1/nodes", node("n1", "4", "16Gi")));
   ASSERT_TRUE(client_->create("/api/v1/nodes", node("n2", "16", "64Gi", "2")));

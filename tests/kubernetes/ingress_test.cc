@@ -207,6 +207,7 @@ class KubernetesIngressRuntime : public FakeApiServer {
     ASSERT_TRUE(runtime_->wait_synced(std::chrono::seconds(5)));
     ASSERT_TRUE(runtime_->events_synced(std::chrono::seconds(5)));
     ASSERT_TRUE(runtime_->nodes_synced(std::chrono::seconds(5)));
+    ASSERT_TRUE(runtime_->volumes_synced(std::chrono::seconds(5)));
   }
   std::vector<std::string> names(const std::string& collection) { return testing::object_names(*client_, collection); }
   std::string uid_of(const std::string& path) {

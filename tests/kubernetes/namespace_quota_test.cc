@@ -83,10 +83,11 @@ class NamespaceQuotaTest : public FakeApiServer {
     ASSERT_TRUE(runtime_->wait_synced(5s));
     ASSERT_TRUE(runtime_->events_synced(5s));
     ASSERT_TRUE(runtime_->nodes_synced(5s));
+    ASSERT_TRUE(runtime_->volumes_synced(5s));
     // Each cache's watch opens right after its list; counts below start after all of them
-    // (Pods, Services, NetworkPolicies, Events, Nodes).
-    for (int i = 0; i < 250 && server_requests() < 10; ++i) std::this_thread::sleep_for(20ms);
-    ASSERT_EQ(server_requests(), 10) << "5 lists + 5 watches";
+    // (Pods, Services, NetworkPolicies, Events, Nodes, PersistentVolumes).
+    for (int i = 0; i < 250 && server_requests() < 12; ++i) std::this_thread::sleep_for(20ms);
+    ASSERT_EQ(server_requests(), 12) << "6 lists + 6 watches";
   }
   int64_t server_requests() {
     auto r = client_->get("/_test/requests");

@@ -245,6 +245,32 @@ TEST_F(ReconcilerTest, ServiceDeletedBehindItsBackIsRecreated) {
   EXPECT_EQ(objects_of("/api/v1/pods", ws.id).size(), 1u);
 }
 
+// The cluster put alice's home volume on a disk in eu-west-1c: k4ds records that with the volume
+// (the API shows it), once, while the workspace runs.
+TEST_F(ReconcilerTest, TheHomeVolumesZoneIsRecordedWithTheVolume) {
+  Workspace ws = launch_running("alice", "analysis");
+  ASSERT_EQ(ws.phase, Phase::running);
+  auto claims = client_->get(ns(ws) + "/persistentvolumeclaims");
+  ASSERT_TRUE(claims) << claims.status().to_string();
+  ASSERT_EQ(claims->at("items").as_array().size(), 1u);
+  json::object pv = json::parse(R"({"apiVersion":"v1","kind":"PersistentVolume",
+      "metadata":{"name":"pv-1","labels":{"topology.kubernetes.io/zone":"eu-west-1c"}},
+      "spec":{"capacity":{"storage":"10Gi"},"accessModes":["ReadWriteOnce"],
+              "csi":{"driver":"pd.csi.storage.gke.io","volumeHandle":"disk-1"}}})").as_object();
+  pv["spec"].as_object()["claimRef"] =
+      json::object{{"namespace", "k4ds-alice"}, {"name", claims->at("items").as_array()[0].at("metadata").at("name")}};
+  ASSERT_TRUE(client_->create("/api/v1/persistentvolumes", pv));
+  auto zone = [&] {
+    auto v = read_value(*store_, [&](Tx& tx) { return tx.get_volume(ws.volumes.front()); });
+    return v ? v->zone : "";
+  };
+  EXPECT_TRUE(reconcile_until([&] { return zone() == "eu-west-1c"; }, 10s)) << "recorded: \"" << zone() << "\"";
+  int64_t version = read_value(*store_, [&](Tx& tx) { return tx.get_volume(ws.volumes.front()); })->version;
+  for (int i = 0; i < 3; ++i) (void)controller_->reconcile_once();
+  EXPECT_EQ(read_value(*store_, [&](Tx& tx) { return tx.get_volume(ws.volumes.front()); })->version, version)
+      << "recorded once, not at every pass";
+}
+
 TEST_F(ReconcilerTest, ExpiredWatchListsAgainAndConverges) {
   // The API server's watch cache drops old versions around a deletion (410 Gone): k4ds must
   // list again to learn that the Pod went, then start it again.

@@ -27,6 +27,7 @@ class KubernetesRuntimeTest : public FakeApiServer {
     ASSERT_TRUE(runtime_->wait_synced(std::chrono::seconds(5)));
     ASSERT_TRUE(runtime_->events_synced(std::chrono::seconds(5)));
     ASSERT_TRUE(runtime_->nodes_synced(std::chrono::seconds(5)));
+    ASSERT_TRUE(runtime_->volumes_synced(std::chrono::seconds(5)));
   }
   // The first observed workspace once `ok` holds (the watch delivers changes within
   // milliseconds); the last one seen after 5 s otherwise.
@@ -135,30 +136,34 @@ TEST_F(KubernetesRuntimeTest, LaunchObserveRestartStop) {
 TEST_F(KubernetesRuntimeTest, TheVolumesZoneIsNamedWhenNoMachineThereFits) {
   LaunchSpec spec = testing::jupyter_spec();
   ASSERT_TRUE(runtime_->apply(spec).ok());
-  // The provisioner made the home volume a disk in eu-west-1a and bound the claim to it.
-  auto pv = client_->create("/api/v1/persistentvolumes", json::parse(R"({"apiVersion":"v1",
-      "kind":"PersistentVolume","metadata":{"name":"pv-home-1"},"spec":{"capacity":{"storage":"10Gi"},
-      "accessModes":["ReadWriteOnce"],"csi":{"driver":"ebs.csi.aws.com","volumeHandle":"vol-1"},
-      "nodeAffinity":{"required":{"nodeSelectorTerms":[{"matchExpressions":[
-        {"key":"topology.ebs.csi.aws.com/zone","operator":"In","values":["eu-west-1a"]}]}]}}}})").as_object());
-  ASSERT_TRUE(pv) << pv.status().to_string();
   auto claims = client_->get("/api/v1/namespaces/k4ds-alice/persistentvolumeclaims");
   ASSERT_TRUE(claims) << claims.status().to_string();
   ASSERT_EQ(claims->at("items").as_array().size(), 1u);
-  json::object claim = claims->at("items").as_array()[0].as_object();
-  claim["spec"].as_object()["volumeName"] = "pv-home-1";
-  const std::string claim_path =
-      "/api/v1/namespaces/k4ds-alice/persistentvolumeclaims/" + std::string(claim["metadata"].at("name").as_string());
-  auto bound = client_->replace(claim_path, claim);
-  ASSERT_TRUE(bound) << bound.status().to_string();
+  const std::string claim(claims->at("items").as_array()[0].at("metadata").at("name").as_string());
+  // The provisioner made the home volume a disk in eu-west-1a and bound the claim to it.
+  json::object pv = json::parse(R"({"apiVersion":"v1",
+      "kind":"PersistentVolume","metadata":{"name":"pv-home-1"},"spec":{"capacity":{"storage":"10Gi"},
+      "accessModes":["ReadWriteOnce"],"csi":{"driver":"ebs.csi.aws.com","volumeHandle":"vol-1"},
+      "nodeAffinity":{"required":{"nodeSelectorTerms":[{"matchExpressions":[
+        {"key":"topology.ebs.csi.aws.com/zone","operator":"In","values":["eu-west-1a"]}]}]}}}})").as_object();
+  pv["spec"].as_object()["claimRef"] = json::object{{"namespace", "k4ds-alice"}, {"name", claim}};
+  auto created = client_->create("/api/v1/persistentvolumes", pv);
+  ASSERT_TRUE(created) << created.status().to_string();
 
   set_pod_status(R"({"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False",
       "reason":"Unschedulable","message":"0/3 nodes are available: 3 node(s) had volume node affinity conflict."}]})");
   ObservedWorkspace o = observe_until([](const ObservedWorkspace& w) { return w.progress.find("eu-west-1a") != std::string::npos; });
   EXPECT_EQ(o.progress, "the home volume is in zone eu-west-1a and no machine there has 2 CPUs and 8 GiB free");
+  EXPECT_EQ(o.volume_zone, "eu-west-1a");
   const int before = runtime_client_->requests_sent();
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(runtime_->observe());
-  EXPECT_EQ(runtime_client_->requests_sent(), before) << "the zone is remembered";
+  EXPECT_EQ(runtime_client_->requests_sent(), before) << "the zone comes from the PersistentVolumes' watch";
+
+  // Once it runs, the zone is still reported (the controller records it with the volume).
+  set_pod_status(testing::kPodRunningReady);
+  o = observe_until([](const ObservedWorkspace& w) { return w.state == RunState::running; });
+  EXPECT_EQ(o.state, RunState::running);
+  EXPECT_EQ(o.volume_zone, "eu-west-1a");
 }
 
 // The admin rotates the registry password in the config: the next launch brings the pull secret

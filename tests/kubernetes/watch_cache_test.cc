@@ -36,10 +36,11 @@ TEST_F(WatchCacheTest, SteadyStateObserveMakesNoApiCalls) {
   ASSERT_TRUE(runtime.wait_synced(5s));
   ASSERT_TRUE(runtime.events_synced(5s));
   ASSERT_TRUE(runtime.nodes_synced(5s));
-  // The runtime's caches (Pods with their Services and NetworkPolicies, Events, Nodes): one
-  // list, then one watch each (the server counts a watch when it opens).
-  ASSERT_TRUE(eventually([&] { return server_requests() == 10; })) << server_requests();
-  std::cout << "API calls at start-up (5 lists + 5 watches): " << server_requests() << "\n";
+  ASSERT_TRUE(runtime.volumes_synced(5s));
+  // The runtime's caches (Pods with their Services and NetworkPolicies, Events, Nodes,
+  // PersistentVolumes): one list, then one watch each (the server counts a watch when it opens).
+  ASSERT_TRUE(eventually([&] { return server_requests() == 12; })) << server_requests();
+  std::cout << "API calls at start-up (6 lists + 6 watches): " << server_requests() << "\n";
 
   int64_t before = server_requests();
   ASSERT_TRUE(runtime.apply(spec).ok());

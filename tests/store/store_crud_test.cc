@@ -137,6 +137,15 @@ TEST_P(StoreCrudTest, VolumesRoundTripAndListByOwnerThenName) {
   EXPECT_CODE(write([&](Tx& tx) { return tx.create_volume(volumes[0]); }), Code::already_exists);
   EXPECT_CODE(read([](Tx& tx) { return tx.get_volume("nope"); }), Code::not_found);
 
+  // The runtime reports where its storage is: recorded, with a new version only when it changes.
+  EXPECT_EQ(got->zone, "");
+  Result<Volume> zoned = write([](Tx& tx) { return tx.set_volume_zone("v2", "eu-west-1a"); });
+  ASSERT_STATUS_OK(zoned);
+  EXPECT_GT(zoned->version, got->version);
+  EXPECT_EQ(read([](Tx& tx) { return tx.get_volume("v2"); })->zone, "eu-west-1a");
+  EXPECT_EQ(write([](Tx& tx) { return tx.set_volume_zone("v2", "eu-west-1a"); })->version, zoned->version);
+  EXPECT_CODE(write([](Tx& tx) { return tx.set_volume_zone("nope", "x"); }), Code::not_found);
+
   auto ids = [](const std::vector<Volume>& vs) {
     std::vector<std::string> out;
     for (const Volume& v : vs) out.push_back(v.id);

@@ -180,6 +180,9 @@ CREATE TABLE quotas (
   version BIGINT NOT NULL
 );
 )sql"},
+    {6, "the zone a volume's storage is in", R"sql(
+ALTER TABLE volumes ADD COLUMN zone TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kLatestSchemaVersion);

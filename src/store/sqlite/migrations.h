@@ -15,7 +15,7 @@
 
 namespace k4ds::sqlite {
 
-inline constexpr int kLatestSchemaVersion = 5;
+inline constexpr int kLatestSchemaVersion = 6;
 
 // Brings the database up to `target` (≤ kLatestSchemaVersion). Returns failed_precondition when
 // the database already has a version above kLatestSchemaVersion.

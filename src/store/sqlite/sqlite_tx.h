@@ -48,6 +48,7 @@ class SqliteTx final : public Tx {
 
   Result<Volume> create_volume(const Volume& volume) override;
   Result<Volume> get_volume(std::string_view id) override;
+  Result<Volume> set_volume_zone(std::string_view id, std::string_view zone) override;
   Result<std::vector<Volume>> list_volumes(std::optional<std::string_view> owner) override;
 
   Result<Share> create_share(const Share& share) override;

@@ -8,7 +8,7 @@ namespace {
 
 Volume read_volume(const Stmt& st) {
   return Volume{.id = st.text_at(0), .owner = st.text_at(1), .name = st.text_at(2),
-                .created_at = st.int64_at(3), .version = st.int64_at(4)};
+                .created_at = st.int64_at(3), .zone = st.text_at(5), .version = st.int64_at(4)};
 }
 
 std::string principal_label(PrincipalKind kind, std::string_view principal) {
@@ -45,8 +45,8 @@ Result<Volume> SqliteTx::create_volume(const Volume& volume) {
       record_change(RecordKind::volume, ChangeOp::created, volume.id, volume.owner);
   if (!rev) return rev.status();
   Stmt st(conn_,
-          "INSERT INTO volumes (id, owner, name, created_at, version) VALUES (?, ?, ?, ?, ?)");
-  st.text(volume.id).text(volume.owner).text(volume.name).int64(volume.created_at).int64(*rev);
+          "INSERT INTO volumes (id, owner, name, created_at, version, zone) VALUES (?, ?, ?, ?, ?, ?)");
+  st.text(volume.id).text(volume.owner).text(volume.name).int64(volume.created_at).int64(*rev).text(volume.zone);
   K4DS_RETURN_IF_ERROR(st.run());
   Volume out = volume;
   out.version = *rev;
@@ -54,7 +54,7 @@ Result<Volume> SqliteTx::create_volume(const Volume& volume) {
 }
 
 Result<Volume> SqliteTx::get_volume(std::string_view id) {
-  Stmt st(conn_, "SELECT id, owner, name, created_at, version FROM volumes WHERE id = ?");
+  Stmt st(conn_, "SELECT id, owner, name, created_at, version, zone FROM volumes WHERE id = ?");
   st.text(id);
   Result<bool> row = st.step();
   if (!row) return row.status();
@@ -62,10 +62,25 @@ Result<Volume> SqliteTx::get_volume(std::string_view id) {
   return read_volume(st);
 }
 
+Result<Volume> SqliteTx::set_volume_zone(std::string_view id, std::string_view zone) {
+  K4DS_RETURN_IF_ERROR(check_writable());
+  Result<Volume> volume = get_volume(id);
+  if (!volume) return volume.status();
+  if (volume->zone == zone) return volume;
+  Result<int64_t> rev = record_change(RecordKind::volume, ChangeOp::updated, volume->id, volume->owner);
+  if (!rev) return rev.status();
+  Stmt st(conn_, "UPDATE volumes SET zone = ?, version = ? WHERE id = ?");
+  st.text(zone).int64(*rev).text(id);
+  K4DS_RETURN_IF_ERROR(st.run());
+  volume->zone = std::string(zone);
+  volume->version = *rev;
+  return volume;
+}
+
 Result<std::vector<Volume>> SqliteTx::list_volumes(std::optional<std::string_view> owner) {
-  const char* sql = owner ? "SELECT id, owner, name, created_at, version FROM volumes "
+  const char* sql = owner ? "SELECT id, owner, name, created_at, version, zone FROM volumes "
                             "WHERE owner = ? ORDER BY owner, name, id"
-                          : "SELECT id, owner, name, created_at, version FROM volumes "
+                          : "SELECT id, owner, name, created_at, version, zone FROM volumes "
                             "ORDER BY owner, name, id";
   Stmt st(conn_, sql);
   if (owner) st.text(*owner);
