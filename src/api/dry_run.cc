@@ -1,5 +1,6 @@
 #include "api/dry_run.h"
 
+#include "kubernetes/clusters.h"
 #include "kubernetes/objects.h"
 
 namespace k4ds::api {
@@ -20,8 +21,10 @@ Result<json::object> launch_preview(json::object workspace_json, const Workspace
                   .owner_quota = std::move(owner_quota)};
   kubernetes::PosixIds ids;
   if (user) ids = {.uid = user->uid_number, .gid = user->gid_number};
-  const kubernetes::KubernetesOptions defaults;
-  auto rendered = kubernetes::render_workspace(spec, configured ? *configured : defaults, ids);
+  // With several clusters, the options of the one that runs this size (its storage, node pools).
+  const kubernetes::KubernetesOptions options =
+      configured ? kubernetes::options_for_size(*configured, size.name) : kubernetes::KubernetesOptions{};
+  auto rendered = kubernetes::render_workspace(spec, options, ids);
   if (!rendered) {
     return Status(rendered.status().code(),
                   "dry run: " + rendered.status().message());

@@ -79,6 +79,7 @@ struct RuntimeConfig {
   RuntimeKind kind = RuntimeKind::local;
   // kubernetes: how to reach the cluster. kubeconfig "" = $KUBECONFIG, else ~/.kube/config;
   // context "" = the kubeconfig's current-context; in_cluster = the Pod's service account.
+  // With several clusters (kubernetes.clusters, each with its own of these) all three stay unset.
   std::string kubeconfig;
   std::string context;
   bool in_cluster = false;

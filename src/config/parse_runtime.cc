@@ -1,8 +1,6 @@
 // `runtime:` → RuntimeConfig, collecting every problem with its path (see parse_runtime.h).
 #include "config/parse_runtime.h"
 
-#include <unistd.h>
-
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -10,8 +8,11 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "config/checks.h"
+#include "config/parse_clusters.h"
+#include "config/runtime_values.h"
 #include "model/validation.h"
 
 namespace k4ds::config {
@@ -22,9 +23,6 @@ using kubernetes::NamespaceMode;
 using kubernetes::NodePool;
 using kubernetes::RegistryCredential;
 using kubernetes::Toleration;
-using kubernetes::UpstreamMode;
-
-bool readable(const std::string& file) { return !file.empty() && ::access(file.c_str(), R_OK) == 0; }
 
 std::optional<std::string> read_file(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
@@ -79,7 +77,7 @@ class RuntimeLoader {
     bool is_map = r_.for_each_key(node, path,
                                   {"kind", "kubeconfig", "context", "in_cluster", "namespace_mode", "namespace", "namespace_prefix",
     "storage_class", "volume_size", "nfs", "registries", "node_pools", "gateway_pod_labels",
-    "gateway_namespace", "default_uid", "default_gid", "upstream", "qps", "burst", "ingress"},
+    "gateway_namespace", "default_uid", "default_gid", "upstream", "qps", "burst", "ingress", "clusters"},
                                   [&](std::string_view key, const YAML::Node& v, const std::string& p) {
                                     if (key == "kind") {
                                       load_kind(v, p);
@@ -109,6 +107,7 @@ class RuntimeLoader {
     if (k_.namespace_mode == NamespaceMode::shared && node["namespace_prefix"])
       r_.report(child_path(path, "namespace_prefix"),
                 "applies only to namespace_mode: per_user; with shared, set namespace");
+    check_clusters(r_, node, path, k_, pool_clusters_);
   }
 
  private:
@@ -122,17 +121,9 @@ class RuntimeLoader {
 
   void load_key(std::string_view key, const YAML::Node& v, const std::string& p) {
     if (key == "kubeconfig") {
-      if (auto s = r_.string(v, p)) {
-        if (!readable(*s))
-          r_.report(p, fmt::format("\"{}\" is not a readable file; give the path of a kubeconfig (kubectl's config "
-                                   "file), or remove the key to use $KUBECONFIG or ~/.kube/config", *s));
-        out_.kubeconfig = *s;
-      }
+      if (auto s = kubeconfig_value(r_, v, p)) out_.kubeconfig = *s;
     } else if (key == "context") {
-      if (auto s = r_.string(v, p)) {
-        if (s->empty()) r_.report(p, "is empty; name a context of the kubeconfig, or remove the key to use its current-context");
-        out_.context = *s;
-      }
+      if (auto s = context_value(r_, v, p)) out_.context = *s;
     } else if (key == "in_cluster") {
       if (auto b = r_.boolean(v, p)) out_.in_cluster = *b;
     } else if (key == "namespace_mode") {
@@ -154,13 +145,7 @@ class RuntimeLoader {
                                       "\"-\", starting with a letter, such as k4ds-", *s));
       }
     } else if (key == "storage_class") {
-      if (auto s = r_.string(v, p)) {
-        if (s->find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-.") != std::string::npos || s->size() > 253)
-          r_.report(p, fmt::format("\"{}\" is not a storage class name; use the name kubectl get storageclass "
-                                   "shows, or \"\" for the cluster's default", *s));
-        else
-          k_.storage_class = *s;
-      }
+      if (auto s = storage_class_value(r_, v, p)) k_.storage_class = *s;
     } else if (key == "volume_size") {
       if (auto s = r_.string(v, p)) {
         auto bytes = parse_memory(*s);
@@ -170,7 +155,9 @@ class RuntimeLoader {
         }
       }
     } else if (key == "nfs") {
-      load_nfs(v, p);
+      if (auto nfs = nfs_value(r_, v, p)) std::tie(k_.nfs_server, k_.nfs_export) = *nfs;
+    } else if (key == "clusters") {
+      load_clusters(r_, v, p, k_.clusters);
     } else if (key == "registries") {
       k_.registries.clear();
       r_.for_each_item(v, p, [&](const YAML::Node& n, const std::string& ip) { load_registry(n, ip); });
@@ -206,12 +193,7 @@ class RuntimeLoader {
     } else if (key == "ingress") {
       load_ingress(v, p);
     } else if (key == "upstream") {
-      if (auto s = r_.string(v, p)) {
-        if (*s == "service") k_.upstream = UpstreamMode::service;
-        else if (*s == "pod_ip") k_.upstream = UpstreamMode::pod_ip;
-        else r_.report(p, fmt::format("\"{}\" is not an upstream; use service (through the cluster's DNS, k4ds "
-                                      "inside the cluster) or pod_ip (the Pod's address)", *s));
-      }
+      if (auto mode = upstream_value(r_, v, p)) k_.upstream = *mode;
     }
   }
 
@@ -293,22 +275,6 @@ class RuntimeLoader {
     // (filled in once the whole file is read: parse.cc, check_references).
   }
 
-  void load_nfs(const YAML::Node& n, const std::string& path) {
-    r_.for_each_key(n, path, {"server", "export"}, [&](std::string_view key, const YAML::Node& v, const std::string& p) {
-      auto s = r_.string(v, p);
-      if (!s) return;
-      if (key == "server") {
-        if (s->empty()) r_.report(p, "is empty; give the NFS server's host name or address");
-        k_.nfs_server = *s;
-      } else {
-        if (s->empty() || s->front() != '/') r_.report(p, fmt::format("\"{}\" must be an absolute path on the NFS server, such as /exports/k4ds", *s));
-        k_.nfs_export = *s;
-      }
-    });
-    if (n.IsMap() && (!n["server"] || !n["export"]))
-      r_.report(path, "needs both server and export (volumes are created at <export>/<volume id>)");
-  }
-
   void load_registry(const YAML::Node& n, const std::string& path) {
     RegistryCredential reg;
     bool complete = true;
@@ -350,7 +316,7 @@ class RuntimeLoader {
 
   // Reads a secret file; its content never appears in a problem.
   bool read_secret(const std::string& file, const std::string& path, bool json_key, std::string& into) {
-    auto text = readable(file) ? read_file(file) : std::nullopt;
+    auto text = readable_file(file) ? read_file(file) : std::nullopt;
     if (!text) {
       r_.report(path, fmt::format("\"{}\" is not a readable file; give the file that holds the {}", file,
                                   json_key ? "service-account JSON key" : "registry password"));
@@ -385,9 +351,14 @@ class RuntimeLoader {
       std::string size = entry.first.Scalar();
       std::string p = child_path(path, size);
       NodePool pool;
-      r_.for_each_key(entry.second, p, {"node_selector", "tolerations"},
+      r_.for_each_key(entry.second, p, {"node_selector", "tolerations", "cluster"},
                       [&](std::string_view key, const YAML::Node& v, const std::string& kp) {
-                        if (key == "node_selector") {
+                        if (key == "cluster") {
+                          if (auto name = r_.string(v, kp)) {
+                            pool.cluster = *name;
+                            pool_clusters_.emplace_back(kp, *name);
+                          }
+                        } else if (key == "node_selector") {
                           if (auto m = labels(v, kp)) pool.node_selector = std::move(*m);
                         } else {
                           r_.for_each_item(v, kp, [&](const YAML::Node& t, const std::string& tp) {
@@ -443,6 +414,7 @@ class RuntimeLoader {
   RuntimeConfig& out_;
   KubernetesOptions& k_;
   std::vector<std::pair<std::string, std::string>>& sizes_;
+  std::vector<std::pair<std::string, std::string>> pool_clusters_;  // path, cluster name
 };
 
 }  // namespace

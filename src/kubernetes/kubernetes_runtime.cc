@@ -282,6 +282,14 @@ Status KubernetesRuntime::apply(const LaunchSpec& spec) {
   return ok_status();
 }
 
+Result<bool> KubernetesRuntime::has_volume(const LaunchSpec& spec, std::string_view volume_id) {
+  auto claim = client_->get("/api/v1/namespaces/" + workspace_namespace(spec.owner, options_) +
+                            "/persistentvolumeclaims/" + volume_object_name(volume_id));
+  if (claim) return true;
+  if (claim.status().code() == Code::not_found) return false;
+  return as_runtime_error(claim.status());
+}
+
 Result<std::vector<json::object>> KubernetesRuntime::pods_of(std::string_view workspace_id) {
   auto list = client_->get("/api/v1/pods?labelSelector=" + std::string(kWorkspaceIdLabel) + "=" +
                            label_value(workspace_id));

@@ -85,6 +85,10 @@ class KubernetesRuntime : public Runtime {
   Result<std::string> tail_logs(std::string_view workspace_id, std::size_t max_bytes) override;
   Result<LogFollow> follow_logs(std::string_view workspace_id, std::size_t tail_bytes) override;
 
+  // Whether the claim of volume `volume_id` exists here, where apply(spec) keeps it (spec.owner's
+  // namespace): one GET. For MultiClusterRuntime, which keeps each volume on one cluster.
+  Result<bool> has_volume(const LaunchSpec& spec, std::string_view volume_id);
+
  private:
   Result<std::vector<boost::json::object>> pods_of(std::string_view workspace_id);
   // "<namespace>/<claim>" → the zone of the PersistentVolume bound to it (from volumes_).

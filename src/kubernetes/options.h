@@ -1,8 +1,11 @@
-// KubernetesOptions: how an operator wants workspaces laid out on a cluster. Plain values, filled
-// from the config's `runtime: {kind: kubernetes}` section (or left at the defaults for dry-run).
+// KubernetesOptions: how an operator wants workspaces laid out on a cluster (or on several named
+// clusters). Plain values, filled from the config's `runtime: {kind: kubernetes}` section (or
+// left at the defaults for dry-run).
 //
 // Contract: the defaults render working objects for a plain cluster (per-user namespaces,
 // the cluster's default storage class, no pull secret). Nothing here talks to a cluster.
+// With `clusters` set, the options each cluster runs with are the shared ones plus that
+// cluster's overrides (kubernetes/clusters.h options_for_cluster).
 //
 // Usage:
 //   KubernetesOptions o;
@@ -13,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +47,8 @@ struct Toleration {
 struct NodePool {
   std::map<std::string, std::string> node_selector;
   std::vector<Toleration> tolerations;
+  // With several clusters: the name of the one that runs this size ("" = the first, the default).
+  std::string cluster;
 };
 
 // Where the gateway relays a workspace's traffic.
@@ -79,6 +85,22 @@ struct IngressOptions {
   std::string controller_namespace = "ingress-nginx";
 };
 
+// One of several clusters (`runtime.clusters`): how to reach it and what differs there. Every
+// other option is shared by all clusters.
+struct ClusterOptions {
+  std::string name;  // a DNS label, named by node pools' `cluster`
+  // As RuntimeConfig's: "" = $KUBECONFIG, else ~/.kube/config; "" = the current-context.
+  std::string kubeconfig;
+  std::string context;
+  bool in_cluster = false;
+  // Where volumes on this cluster come from, replacing the shared choice when set: a storage
+  // class (PVCs, no NFS), or an NFS server and export (both set). nullopt = the shared one.
+  std::optional<std::string> storage_class;
+  std::optional<std::string> nfs_server;
+  std::optional<std::string> nfs_export;
+  std::optional<UpstreamMode> upstream;
+};
+
 struct KubernetesOptions {
   NamespaceMode namespace_mode = NamespaceMode::per_user;
   std::string namespace_prefix = "k4ds-";       // per_user: "k4ds-alice"
@@ -108,6 +130,9 @@ struct KubernetesOptions {
   // token bucket: api_burst calls at once, then api_qps per second. api_qps <= 0 = no limit.
   double api_qps = 20;
   int api_burst = 40;
+  // Several clusters at once; the first is the default (sizes without a node pool `cluster`).
+  // Empty = one cluster, reached as the config's kubeconfig / context / in_cluster say.
+  std::vector<ClusterOptions> clusters;
 };
 
 }  // namespace k4ds::kubernetes

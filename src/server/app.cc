@@ -17,7 +17,9 @@
 #include "gateway/gateway.h"
 #include "gateway/listener.h"
 #include "gateway/login_flow.h"
+#include "kubernetes/clusters.h"
 #include "kubernetes/kubernetes_runtime.h"
+#include "kubernetes/multi_cluster_runtime.h"
 #include "kubernetes/setup.h"
 #include "portal/asset_server.h"
 #include "runtime/local/host.h"
@@ -125,15 +127,13 @@ std::string portal_url(const Config& config, uint16_t port, bool tls) {
 // How long start-up waits for a first answer from the cluster before going on without it.
 constexpr std::chrono::seconds kClusterStartupWait{5};
 
-// The Kubernetes runtime from the config's `runtime:` section, or an error saying what to fix.
-// An unreachable cluster does not stop k4ds: it warns, keeps retrying in the background, and
-// workspaces start once the cluster answers.
+// The Kubernetes runtime from the config's `runtime:` section, or an error saying what to fix:
+// one KubernetesRuntime per cluster (its own client and options), several wrapped in a
+// MultiClusterRuntime. An unreachable cluster does not stop k4ds: it warns, keeps retrying in the
+// background, and workspaces start once the cluster answers.
 Result<std::unique_ptr<Runtime>> make_kubernetes_runtime(const Config& config, Store& store) {
   auto log = component_logger("server");
   const RuntimeConfig& rc = config.runtime;
-  auto connection = kubernetes::resolve_connection(rc.kubeconfig, rc.context, rc.in_cluster);
-  if (!connection) return connection.status();
-  auto client = std::make_shared<kubernetes::KubeClient>(*connection);
   // The owner's uid/gid from the directory, so files on shared volumes (NFS) get the right owner.
   auto ids_of = [&store](const std::string& owner) {
     kubernetes::PosixIds ids;
@@ -143,15 +143,41 @@ Result<std::unique_ptr<Runtime>> make_kubernetes_runtime(const Config& config, S
     });
     return ids;
   };
-  auto runtime = std::make_unique<kubernetes::KubernetesRuntime>(client, rc.kubernetes, ids_of);
-  log->info("Kubernetes runtime: cluster {} (context {}), workspaces reached by {}", connection->server,
-            connection->context, rc.kubernetes.upstream == kubernetes::UpstreamMode::pod_ip ? "Pod address" : "Service name");
-  if (!runtime->wait_synced(kClusterStartupWait)) {
-    log->warn("the cluster does not answer yet ({}); k4ds keeps trying in the background and starts workspaces "
-              "once it answers — check runtime.kubeconfig / runtime.context and the network",
-              runtime->cluster_status().message());
+  // One cluster (the top-level kubeconfig / context / in_cluster, named ""), or runtime.clusters.
+  std::vector<kubernetes::ClusterOptions> clusters = rc.kubernetes.clusters;
+  if (clusters.empty()) {
+    clusters.push_back({.name = "", .kubeconfig = rc.kubeconfig, .context = rc.context, .in_cluster = rc.in_cluster});
   }
-  return std::unique_ptr<Runtime>(std::move(runtime));
+  std::vector<kubernetes::MultiClusterRuntime::Cluster> members;
+  for (const kubernetes::ClusterOptions& cluster : clusters) {
+    auto connection = kubernetes::resolve_connection(cluster.kubeconfig, cluster.context, cluster.in_cluster);
+    if (!connection) {
+      if (cluster.name.empty()) return connection.status();
+      return Status(connection.status().code(), "cluster " + cluster.name + ": " + connection.status().message());
+    }
+    auto client = std::make_shared<kubernetes::KubeClient>(*connection);
+    kubernetes::KubernetesOptions options = kubernetes::options_for_cluster(rc.kubernetes, cluster.name);
+    auto runtime = std::make_unique<kubernetes::KubernetesRuntime>(client, options, ids_of);
+    log->info("Kubernetes runtime: cluster {}{} (context {}), workspaces reached by {}",
+              cluster.name.empty() ? "" : cluster.name + " at ", connection->server, connection->context,
+              options.upstream == kubernetes::UpstreamMode::pod_ip ? "Pod address" : "Service name");
+    members.push_back({cluster.name, std::move(runtime), std::move(options)});
+  }
+  // The clusters are read at the same time: start-up waits kClusterStartupWait at most in all.
+  const auto deadline = std::chrono::steady_clock::now() + kClusterStartupWait;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (members[i].runtime->wait_synced(std::max(left, std::chrono::milliseconds(0)))) continue;
+    const std::string keys = members[i].name.empty()
+                                 ? std::string("runtime.kubeconfig / runtime.context")
+                                 : "runtime.clusters[" + std::to_string(i) + "].kubeconfig / .context";
+    log->warn("the cluster {}does not answer yet ({}); k4ds keeps trying in the background and starts workspaces "
+              "once it answers — check {} and the network",
+              members[i].name.empty() ? "" : members[i].name + " ", members[i].runtime->cluster_status().message(), keys);
+  }
+  if (members.size() == 1) return std::unique_ptr<Runtime>(std::move(members.front().runtime));
+  return std::unique_ptr<Runtime>(
+      std::make_unique<kubernetes::MultiClusterRuntime>(std::move(members), rc.kubernetes));
 }
 
 }  // namespace

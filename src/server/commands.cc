@@ -31,10 +31,22 @@ void print_problems(const std::string& source, const std::vector<ConfigProblem>&
 void append_runtime_problems(ParsedConfig& parsed) {
   const RuntimeConfig& runtime = parsed.config.runtime;
   if (runtime.kind != RuntimeKind::kubernetes) return;
-  auto connection = kubernetes::resolve_connection(runtime.kubeconfig, runtime.context, runtime.in_cluster);
-  if (!connection) {
-    parsed.problems.push_back({runtime.in_cluster ? "runtime.in_cluster" : "runtime.kubeconfig",
-                               connection.status().message()});
+  if (runtime.kubernetes.clusters.empty()) {
+    auto connection = kubernetes::resolve_connection(runtime.kubeconfig, runtime.context, runtime.in_cluster);
+    if (!connection) {
+      parsed.problems.push_back({runtime.in_cluster ? "runtime.in_cluster" : "runtime.kubeconfig",
+                                 connection.status().message()});
+    }
+  }
+  // Several clusters: each one's kubeconfig and context, the problem naming the cluster's entry.
+  const auto& clusters = runtime.kubernetes.clusters;
+  for (std::size_t i = 0; i < clusters.size(); ++i) {
+    auto connection = kubernetes::resolve_connection(clusters[i].kubeconfig, clusters[i].context, clusters[i].in_cluster);
+    if (!connection) {
+      parsed.problems.push_back({"runtime.clusters[" + std::to_string(i) + "]." +
+                                     (clusters[i].in_cluster ? "in_cluster" : "kubeconfig"),
+                                 "cluster " + clusters[i].name + ": " + connection.status().message()});
+    }
   }
   for (auto& problem : config::check_catalog_for_runtime(parsed.config)) parsed.problems.push_back(std::move(problem));
 }
