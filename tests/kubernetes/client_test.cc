@@ -1,5 +1,5 @@
-// KubeClient against a real HTTPS server on loopback (tests/kubernetes/fake_apiserver.py, run
-// with Debian's python3) whose certificate comes from a CA made by openssl for this test.
+// KubeClient against a real HTTPS server on loopback (the test API server of
+// tests/kubernetes/fake_apiserver/) whose certificate comes from a CA made by openssl for this test.
 #include "kubernetes/client.h"
 
 #include "fake_apiserver.h"

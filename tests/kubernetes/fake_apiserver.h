@@ -1,4 +1,5 @@
-// FakeApiServer: a gtest fixture running tests/kubernetes/fake_apiserver.py (Debian's python3)
+// FakeApiServer: a gtest fixture running the test API server (the fake_apiserver program of
+// tests/kubernetes/fake_apiserver/, built with kubernetes_test and found at K4DS_FAKE_APISERVER)
 // over HTTPS on loopback, with a CA and server certificate made by openssl for each test.
 // A derived fixture may set validate_objects_ / keep_state_ before calling SetUp();
 // restart_server() then plays an API server restart (same port, same objects).
@@ -51,12 +52,11 @@ class FakeApiServer : public ::testing::Test {
     kill_server();
     fs::remove_all(dir_);
   }
-  // Starts fake_apiserver.py on `port` ("0": any free one) and waits until it listens.
+  // Starts fake_apiserver on `port` ("0": any free one) and waits until it listens.
   void start_server(const std::string& port) {
     std::string d = dir_.string();
     fs::remove(dir_ / "port");
-    std::vector<std::string> args = {"python3", std::string(K4DS_SOURCE_DIR) + "/tests/kubernetes/fake_apiserver.py",
-                                     "--port=" + port};
+    std::vector<std::string> args = {K4DS_FAKE_APISERVER, "--port=" + port};
     if (keep_state_) args.push_back("--state=" + d + "/state.json");
     for (std::string a : {d + "/srv.crt", d + "/srv.key", d + "/port", std::string("secret-token")}) args.push_back(a);
     if (validate_objects_) {
@@ -69,7 +69,7 @@ class FakeApiServer : public ::testing::Test {
     pid_ = ::fork();
     if (pid_ == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      ::execv("/usr/bin/python3", argv.data());
+      ::execv(K4DS_FAKE_APISERVER, argv.data());
       _exit(127);
     }
     for (int i = 0; i < 100 && !fs::exists(dir_ / "port"); ++i) {
@@ -101,8 +101,8 @@ class FakeApiServer : public ::testing::Test {
                              .ca_pem = slurp(dir_ / "ca.crt"), .token = token};
   }
   // Quick retries. The deadline stays generous: every create runs the schema validator (node)
-  // in the fake server, seconds on a loaded machine, and a retry after a timeout would change
-  // the call counts the tests assert.
+  // in the fake server (its first check waits for node to start, seconds on a loaded
+  // machine), and a retry after a timeout would change the call counts the tests assert.
   ClientOptions fast() { return ClientOptions{.timeout = std::chrono::milliseconds(15000), .attempts = 4,
                                               .first_backoff = std::chrono::milliseconds(10)}; }
   // How many API requests the server answered (its test hooks are not counted).
@@ -121,7 +121,7 @@ class FakeApiServer : public ::testing::Test {
     }
     return pred();
   }
-  bool validate_objects_ = true;  // every created object checked against the official schemas (node: slow)
+  bool validate_objects_ = true;  // every created object checked against the official schemas (node, in the server)
   bool keep_state_ = false;       // objects kept in dir_/state.json (restart_server)
   fs::path dir_;
   pid_t pid_ = -1;

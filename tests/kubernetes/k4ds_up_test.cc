@@ -1,5 +1,5 @@
 // End to end on "Kubernetes": the real `k4ds up` with `runtime: {kind: kubernetes, upstream:
-// pod_ip}` against fake_apiserver.py (through a kubeconfig), the test playing the kubelet. A user
+// pod_ip}` against the test API server (through a kubeconfig), the test playing the kubelet. A user
 // launches through the API, the test sets the Pod Running + Ready at 127.0.0.1 where a small HTTP
 // server listens, and a request through the gateway with the user's cookie reaches it. Stop
 // deletes the Pod, Service and NetworkPolicy but keeps the volume. API calls are counted with the

@@ -2,26 +2,17 @@
 // kubernetes-models (JSON schemas generated from the Kubernetes OpenAPI spec, checked by ajv).
 //
 //   node validate.mjs objects.json     # or: ... | node validate.mjs -
+//   node validate.mjs --lines          # a long-lived checker (the test API server's)
 //
 // Input: a JSON array of objects, a List ({"items": [...]}, as `k4ds launch --dry-run -o json`
 // prints it) or the API's dry-run reply ({"objects": [...]}). Exit 0 when every object is valid; 1 with one line per problem otherwise;
 // 2 when the input cannot be read. Besides the schema, checks what the schemas leave to the API
 // server and k4ds relies on: names are DNS labels, label keys/values are well formed.
+// With --lines: one such input per line on stdin, and for each one line on stdout,
+// {"exit": 0|1|2, "stdout": "...", "stderr": "..."}: what a run on that input alone would have
+// exited with and printed. Ends at the end of stdin.
 import { readFileSync } from "node:fs";
-
-const source = process.argv[2] ?? "-";
-let input;
-try {
-  input = JSON.parse(readFileSync(source === "-" ? 0 : source, "utf8"));
-} catch (e) {
-  console.error(`cannot read the objects from ${source}: ${e.message}`);
-  process.exit(2);
-}
-const objects = Array.isArray(input) ? input : (input.objects ?? input.items);
-if (!Array.isArray(objects) || objects.length === 0) {
-  console.error(`${source} holds no objects: expected an array, {"items": [...]} or {"objects": [...]}`);
-  process.exit(2);
-}
+import { createInterface } from "node:readline";
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -48,36 +39,76 @@ function extraChecks(obj) {
   return problems;
 }
 
-let failures = 0;
-for (const [i, obj] of objects.entries()) {
-  const where = `object ${i} (${obj?.kind ?? "?"} ${obj?.metadata?.name ?? "?"})`;
-  const apiVersion = obj?.apiVersion ?? "";
-  const kind = obj?.kind ?? "";
-  if (!/^[A-Za-z0-9.\/]+$/.test(apiVersion) || !/^[A-Za-z]+$/.test(kind)) {
-    console.log(`${where}: missing or malformed apiVersion/kind`);
-    failures++;
-    continue;
-  }
-  let Model;
+// What a run on `input` (a JSON text named `source`) exits with and prints.
+async function check(text, source) {
+  const out = [];
+  const err = [];
+  let input;
   try {
-    ({ [kind]: Model } = await import(`kubernetes-models/${apiVersion}/${kind}`));
-  } catch {
-    Model = undefined;
-  }
-  if (!Model) {
-    console.log(`${where}: ${apiVersion} ${kind} is not a known Kubernetes kind`);
-    failures++;
-    continue;
-  }
-  const problems = [];
-  try {
-    new Model(obj).validate();
+    input = JSON.parse(text);
   } catch (e) {
-    problems.push(e.message);
+    err.push(`cannot read the objects from ${source}: ${e.message}`);
+    return { exit: 2, out, err };
   }
-  problems.push(...extraChecks(obj));
-  for (const p of problems) console.log(`${where}: ${p}`);
-  if (problems.length) failures++;
+  const objects = Array.isArray(input) ? input : (input?.objects ?? input?.items);
+  if (!Array.isArray(objects) || objects.length === 0) {
+    err.push(`${source} holds no objects: expected an array, {"items": [...]} or {"objects": [...]}`);
+    return { exit: 2, out, err };
+  }
+  let failures = 0;
+  for (const [i, obj] of objects.entries()) {
+    const where = `object ${i} (${obj?.kind ?? "?"} ${obj?.metadata?.name ?? "?"})`;
+    const apiVersion = obj?.apiVersion ?? "";
+    const kind = obj?.kind ?? "";
+    if (!/^[A-Za-z0-9.\/]+$/.test(apiVersion) || !/^[A-Za-z]+$/.test(kind)) {
+      out.push(`${where}: missing or malformed apiVersion/kind`);
+      failures++;
+      continue;
+    }
+    let Model;
+    try {
+      ({ [kind]: Model } = await import(`kubernetes-models/${apiVersion}/${kind}`));
+    } catch {
+      Model = undefined;
+    }
+    if (!Model) {
+      out.push(`${where}: ${apiVersion} ${kind} is not a known Kubernetes kind`);
+      failures++;
+      continue;
+    }
+    const problems = [];
+    try {
+      new Model(obj).validate();
+    } catch (e) {
+      problems.push(e.message);
+    }
+    problems.push(...extraChecks(obj));
+    for (const p of problems) out.push(`${where}: ${p}`);
+    if (problems.length) failures++;
+  }
+  out.push(failures ? `${failures} of ${objects.length} objects are invalid` : `${objects.length} objects are valid`);
+  return { exit: failures ? 1 : 0, out, err };
 }
-console.log(failures ? `${failures} of ${objects.length} objects are invalid` : `${objects.length} objects are valid`);
-process.exit(failures ? 1 : 0);
+
+const source = process.argv[2] ?? "-";
+if (source === "--lines") {
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+    if (!line.trim()) continue;
+    const r = await check(line, "stdin");
+    const stdout = r.out.map((l) => l + "\n").join("");
+    const stderr = r.err.map((l) => l + "\n").join("");
+    process.stdout.write(JSON.stringify({ exit: r.exit, stdout, stderr }) + "\n");
+  }
+} else {
+  let text;
+  try {
+    text = readFileSync(source === "-" ? 0 : source, "utf8");
+  } catch (e) {
+    console.error(`cannot read the objects from ${source}: ${e.message}`);
+    process.exit(2);
+  }
+  const r = await check(text, source);
+  for (const l of r.err) console.error(l);
+  for (const l of r.out) console.log(l);
+  process.exit(r.exit);
+}
