@@ -42,6 +42,11 @@ class ReconcilerTest : public FakeApiServer {
     runtime_ = std::make_unique<KubernetesRuntime>(runtime_client_, runtime_options_, nullptr,
                                                    WatchCacheOptions{.retry_first = 100ms, .retry_max = 1s});
     ASSERT_TRUE(runtime_->wait_synced(5s));
+    // Every cache listed (Pods, Services, NetworkPolicies, [Ingresses,] Events, Nodes,
+    // PersistentVolumes; the client counts no watches), so tests count only their own calls.
+    const int caches = 6 + (runtime_options_.ingress.enabled ? 1 : 0);
+    for (int i = 0; i < 250 && runtime_client_->requests_sent() < caches; ++i) std::this_thread::sleep_for(20ms);
+    ASSERT_GE(runtime_client_->requests_sent(), caches);
     controller_ = std::make_unique<Controller>(*store_, services_, *runtime_, [c = catalog_] { return c; },
                                                controller_options_);
   }

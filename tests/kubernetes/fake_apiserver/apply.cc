@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "fields.h"
 #include "handlers.h"
 
 namespace k4ds::fake_apiserver {
@@ -20,49 +21,6 @@ json::value merged(const json::value& existing, const json::value& applied) {
   return out;
 }
 
-bool changes_existing_value(const json::value& before, const json::value& after) {
-  if (!before.is_object() || !after.is_object()) return before != after;
-  for (const auto& [key, value] : before.get_object()) {
-    auto* now = after.get_object().if_contains(key);
-    if (!now || changes_existing_value(value, *now)) return true;
-  }
-  return false;
-}
-
-namespace {
-const json::array* managed_fields(const json::object& object) {
-  auto* m = object.if_contains("metadata");
-  if (!m || !m->is_object()) return nullptr;
-  auto* f = m->get_object().if_contains("managedFields");
-  return f && f->is_array() ? &f->get_array() : nullptr;
-}
-
-std::string manager_of(const json::value& entry) {
-  if (!entry.is_object()) return "";
-  auto* m = entry.get_object().if_contains("manager");
-  return m && m->is_string() ? std::string(m->get_string()) : "";
-}
-}  // namespace
-
-json::array with_manager(const json::object& object, const std::string& manager, const std::string& operation) {
-  json::array fields;
-  if (auto* old = managed_fields(object)) fields = *old;
-  json::object entry{{"manager", manager}, {"operation", operation}};
-  auto it = std::find_if(fields.begin(), fields.end(), [&](const json::value& e) { return manager_of(e) == manager; });
-  if (it != fields.end()) *it = std::move(entry);
-  else fields.push_back(std::move(entry));
-  return fields;
-}
-
-std::string other_manager(const json::object& object, const std::string& manager) {
-  if (auto* fields = managed_fields(object)) {
-    for (const json::value& e : *fields) {
-      if (std::string m = manager_of(e); !m.empty() && m != manager) return m;
-    }
-  }
-  return "";
-}
-
 namespace {
 
 std::string media_type(const std::string& content_type) {
@@ -73,13 +31,12 @@ std::string media_type(const std::string& content_type) {
   return t;
 }
 
-// `after` keeps what the server owns from `existing`: uid, resourceVersion, creationTimestamp
-// and the field managers.
+// `after` keeps what the server owns from `existing`: uid, resourceVersion, creationTimestamp.
 void keep_server_fields(const json::object& existing, json::object& after) {
   const json::object* old = nullptr;
   if (auto* m = existing.if_contains("metadata"); m && m->is_object()) old = &m->get_object();
   json::object& meta = metadata_of(after);
-  for (const char* field : {"uid", "resourceVersion", "creationTimestamp", "managedFields"}) {
+  for (const char* field : {"uid", "resourceVersion", "creationTimestamp"}) {
     const json::value* kept = old ? old->if_contains(field) : nullptr;
     if (kept) meta[field] = *kept;
     else meta.erase(field);
@@ -131,17 +88,14 @@ Reply Api::apply(const Request& r, const std::string& path, const Query& q) {
     }
     const std::string sent = meta_text(applied, "resourceVersion");
     if (!sent.empty() && sent != meta_text(*existing, "resourceVersion")) return conflict_reply(path);
-    json::value after_value = merged(*existing, applied);
-    json::object& after = after_value.as_object();
+    std::string conflict;
+    json::object after = apply_fields(*existing, applied, manager, force, conflict);
+    if (!conflict.empty()) {
+      return status_reply(409, "Conflict", "Apply failed with 1 conflict: conflict with \"" + conflict + "\"", about);
+    }
     keep_server_fields(*existing, after);
     if (after == *existing) {
       return json_reply(200, *existing);  // nothing to change: no new version, no event
-    }
-    if (!force) {
-      if (std::string other = other_manager(*existing, manager);
-          !other.empty() && changes_existing_value(*existing, after)) {
-        return status_reply(409, "Conflict", "Apply failed with 1 conflict: conflict with \"" + other + "\"", about);
-      }
     }
     if (Verdict v = validator_.check(after); !v.valid) return status_reply(422, "Invalid", v.message);
     std::lock_guard lock(store_.mu);
@@ -149,7 +103,6 @@ Reply Api::apply(const Request& r, const std::string& path, const Query& q) {
     ++store_.version;
     json::object& meta = metadata_of(after);
     meta["resourceVersion"] = std::to_string(store_.version);
-    meta["managedFields"] = with_manager(*existing, manager, "Apply");
     auto stored = std::make_shared<const json::object>(std::move(after));
     store_.objects.put(path, stored);
     store_.record("MODIFIED", path, stored);

@@ -1,6 +1,8 @@
 // The REST routes (create, get, list, replace, delete) and the /_test hooks of the test API
-// server, with the answers fake_apiserver.py gave, word for word where tests read them.
+// server, with the Status messages tests read kept word for word.
 #include "handlers.h"
+
+#include "fields.h"
 
 #include <cerrno>
 #include <chrono>
@@ -120,7 +122,7 @@ Reply store_new(Store& store, const std::string& key, json::object object, const
   meta["uid"] = uuid4();
   meta["resourceVersion"] = std::to_string(store.version);
   meta["creationTimestamp"] = utc_now();
-  meta["managedFields"] = json::array{json::object{{"manager", manager}, {"operation", operation}}};
+  meta["managedFields"] = created_fields(object, manager, operation);
   auto stored = std::make_shared<const json::object>(std::move(object));
   store.objects.put(key, stored);
   store.record("ADDED", key, stored);
@@ -279,7 +281,7 @@ Reply Api::replace(const std::string& path, const Query& q, const std::string& b
   if (auto* uid = old_meta.if_contains("uid")) meta["uid"] = *uid;
   meta["resourceVersion"] = std::to_string(store_.version);
   if (auto* created = old_meta.if_contains("creationTimestamp")) meta["creationTimestamp"] = *created;
-  meta["managedFields"] = with_manager(*old, query_value(q, "fieldManager", "unknown"), "Update");
+  update_fields(*old, object, query_value(q, "fieldManager", "unknown"));
   auto stored = std::make_shared<const json::object>(std::move(object));
   store_.objects.put(path, stored);
   store_.record("MODIFIED", path, stored);

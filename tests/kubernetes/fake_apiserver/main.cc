@@ -21,7 +21,7 @@
 //   same port is the same API server restarted (versions go on; watches from before get 410).
 //   NODE VALIDATOR (node and tests/kubernetes/schema/validate.mjs): every object stored is first
 //   checked against the official schemas, and refused with 422 when invalid.
-// It replaces tests/kubernetes/fake_apiserver.py, with the same command line and answers.
+// (It took over from a Python server, tests/kubernetes/fake_apiserver.py, with the same command line.)
 #include <signal.h>
 
 #include <boost/asio/io_context.hpp>

@@ -1,5 +1,5 @@
 // Query strings, label and field selectors, and collection paths of the test API server (the
-// same rules as fake_apiserver.py had, including its corner cases).
+// same rules as the earlier Python test server had, corner cases included).
 #include "selectors.h"
 
 #include <algorithm>
@@ -45,7 +45,7 @@ std::string unquote_plus(std::string_view s) {
   return out;
 }
 
-// Python's str() of a JSON scalar, as fake_apiserver.py compared field values.
+// A JSON scalar as text for field selectors (as the earlier Python test server wrote it: True, 1.5).
 std::string python_text(const json::value& v) {
   switch (v.kind()) {
     case json::kind::string: return std::string(v.get_string());

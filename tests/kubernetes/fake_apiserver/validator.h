@@ -6,7 +6,7 @@
 // - One node process, started at construction and kept (validate.mjs --lines: a JSON input per
 //   line in, a result per line out), restarted when it dies. When the line mode fails twice in
 //   a row (an old validate.mjs without it), each object is checked by a run of its own
-//   (node validate.mjs FILE), as fake_apiserver.py did.
+//   (node validate.mjs FILE), slower.
 // - check() is blocking and thread-safe; checks run one at a time on the validator's own thread
 //   (which owns the node process: it gets SIGKILL when that thread, i.e. this server, ends).
 // - Without NODE and VALIDATOR (empty strings) every object passes.
