@@ -11,28 +11,19 @@
 #include <string>
 
 #include "config/config.h"
+#include "config_test_support.h"
 
 namespace k4ds {
 namespace {
 
-using ::testing::AllOf;
+using namespace config_test;  // Problem, AtPath, all_problems
+
 using ::testing::Contains;
-using ::testing::Field;
-using ::testing::HasSubstr;
 using ::testing::Not;
 namespace fs = std::filesystem;
 using kubernetes::UpstreamMode;
 
-auto Problem(const std::string& path, const std::string& message) {
-  return AllOf(Field(&ConfigProblem::path, path), Field(&ConfigProblem::message, HasSubstr(message)));
-}
-auto AtPath(const std::string& path) { return Field(&ConfigProblem::path, path); }
 
-std::string all_problems(const ParsedConfig& parsed) {
-  std::string out;
-  for (const auto& p : parsed.problems) out += p.path + ": " + p.message + "\n";
-  return out;
-}
 
 class ClustersConfig : public ::testing::Test {
  protected:

@@ -10,6 +10,7 @@
 #include <ostream>
 #include <string>
 
+#include "config_test_support.h"
 #include "model/validation.h"
 
 namespace k4ds {
@@ -19,17 +20,12 @@ void PrintTo(const ConfigProblem& p, std::ostream* os) { *os << p.path << ": " <
 
 namespace {
 
-using ::testing::AllOf;
+using namespace config_test;  // Problem, AtPath, all_problems
+
 using ::testing::Contains;
 using ::testing::ElementsAre;
-using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-auto Problem(const std::string& path, const std::string& message) {
-  return AllOf(Field(&ConfigProblem::path, path),
-               Field(&ConfigProblem::message, HasSubstr(message)));
-}
 
 constexpr int64_t kGi = int64_t{1} << 30;
 constexpr int64_t kMi = int64_t{1} << 20;

@@ -4,20 +4,17 @@
 #include <gtest/gtest.h>
 
 #include "config/config.h"
+#include "config_test_support.h"
 #include "config/parse_quotas.h"
 
 namespace k4ds {
 namespace {
 
-using ::testing::AllOf;
-using ::testing::Field;
-using ::testing::HasSubstr;
+using namespace config_test;  // Problem, AtPath, all_problems
+
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-auto Problem(const std::string& path, const std::string& message) {
-  return AllOf(Field(&ConfigProblem::path, path), Field(&ConfigProblem::message, HasSubstr(message)));
-}
 
 TEST(QuotaConfigTest, SubjectsAndLimitsAreRead) {
   ParsedConfig parsed = parse_config_text(R"(

@@ -10,12 +10,14 @@
 #include <string>
 
 #include "config/config.h"
+#include "config_test_support.h"
 #include "config/parse_runtime.h"
 
 namespace k4ds {
 namespace {
 
-using ::testing::AllOf;
+using namespace config_test;  // Problem, AtPath, all_problems
+
 using ::testing::Contains;
 using ::testing::Field;
 using ::testing::HasSubstr;
@@ -26,15 +28,7 @@ namespace fs = std::filesystem;
 using kubernetes::NamespaceMode;
 using kubernetes::UpstreamMode;
 
-auto Problem(const std::string& path, const std::string& message) {
-  return AllOf(Field(&ConfigProblem::path, path), Field(&ConfigProblem::message, HasSubstr(message)));
-}
 
-std::string all_problems(const ParsedConfig& parsed) {
-  std::string out;
-  for (const auto& p : parsed.problems) out += p.path + ": " + p.message + "\n";
-  return out;
-}
 
 class RuntimeConfig : public ::testing::Test {
  protected:
