@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The opt-in suite against a real Kubernetes cluster (tests/real_cluster/real_cluster_test.cc):
-# launches a small workspace in a throwaway namespace "k4ds-e2e-<random>", waits for the
+# launches a small workspace in a throwaway namespace "k4ds-e2e-<random>-alice", waits for the
 # cluster to run it, stops it, and deletes the namespace. Never part of scripts/test.sh.
 #
 #   KUBECONFIG=~/.kube/kind-config scripts/test-real-cluster.sh

@@ -34,6 +34,11 @@ bool contains(const std::string& haystack, std::string_view needle) {
 // Why an image cannot be downloaded, from the kubelet's message ("... not found", "manifest
 // unknown", "401 Unauthorized", "denied"). Empty: a failure that may pass (network, rate limit).
 std::string permanent_pull_failure(const std::string& message) {
+  // Docker Hub answers a repository that does not exist as it answers a private one: "pull
+  // access denied, repository does not exist or may require authorization".
+  if (contains(message, "repository does not exist")) {
+    return "environment image not found, or its registry needs credentials k4ds does not have — ask your admin";
+  }
   if (contains(message, "not found") || contains(message, "manifest unknown") ||
       contains(message, "name unknown") || contains(message, "invalidimagename") ||
       contains(message, "invalid reference format")) {

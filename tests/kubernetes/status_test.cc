@@ -99,6 +99,18 @@ TEST(KubernetesStatus, ImageProblemsAreNamed) {
   EXPECT_EQ(denied.state, RunState::exited);
   EXPECT_NE(denied.progress.find("registry credentials"), std::string::npos);
 
+  // Docker Hub does not tell a missing repository from a private one.
+  ObservedWorkspace hub = observe_pod(
+      missing,
+      {event("Failed", "Failed to pull image \"docker.io/k4ds/nope:1\": failed to resolve reference: pull access "
+                       "denied, repository does not exist or may require authorization: server message: "
+                       "insufficient_scope: authorization failed")},
+      kUpstream);
+  EXPECT_EQ(hub.state, RunState::exited);
+  EXPECT_TRUE(hub.permanent);
+  EXPECT_EQ(hub.progress,
+            "environment image not found, or its registry needs credentials k4ds does not have — ask your admin");
+
   ObservedWorkspace flaky = observe_pod(missing, {event("Failed", "i/o timeout")}, kUpstream);
   EXPECT_EQ(flaky.state, RunState::starting);
   EXPECT_NE(flaky.progress.find("retrying"), std::string::npos);

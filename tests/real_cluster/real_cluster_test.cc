@@ -9,7 +9,8 @@
 // What it needs from the cluster: permission to create a namespace and, in it, Pods, Services,
 // NetworkPolicies, PVCs and Secrets (cluster-admin on a test cluster, kind or minikube will do),
 // a default storage class (or K4DS_TEST_STORAGE_CLASS), and a node that can pull the image.
-// Everything it makes lives in one namespace "k4ds-e2e-<random>", deleted at the end.
+// Everything it makes lives in one namespace "k4ds-e2e-<random>-alice" (k4ds's per-user
+// namespace, which it creates), deleted at the end.
 //
 // Knobs (environment): K4DS_TEST_CONTEXT (kubeconfig context; default: current-context),
 // K4DS_TEST_IMAGE / K4DS_TEST_PORT / K4DS_TEST_HEALTH_PATH (default
@@ -48,9 +49,10 @@ class RealClusterTest : public ::testing::Test {
     ASSERT_TRUE(connection) << connection.status().to_string();
     client_ = std::make_shared<KubeClient>(*connection);
     std::mt19937_64 random(std::random_device{}());
-    namespace_ = "k4ds-e2e-" + std::to_string(random() % 1000000);
-    options_.namespace_mode = NamespaceMode::shared;
-    options_.shared_namespace = namespace_;
+    // A namespace per user, made by k4ds itself: "k4ds-e2e-<random>-alice".
+    options_.namespace_mode = NamespaceMode::per_user;
+    options_.namespace_prefix = "k4ds-e2e-" + std::to_string(random() % 1000000) + "-";
+    namespace_ = options_.namespace_prefix + "alice";
     options_.storage_class = env_or("K4DS_TEST_STORAGE_CLASS", "");
     options_.volume_size_bytes = int64_t{1} << 30;
     options_.upstream = UpstreamMode::pod_ip;
@@ -141,7 +143,13 @@ TEST_F(RealClusterTest, LaunchRunsStopKeepsTheVolume) {
 TEST_F(RealClusterTest, AnImageThatDoesNotExistFailsInPlainWords) {
   KubernetesRuntime runtime(client_, options_);
   LaunchSpec missing = spec();
-  missing.environment.image = "docker.io/k4ds/this-image-does-not-exist:never";
+  // The same repository with a tag that does not exist: the registry answers "… not found".
+  std::string image = spec().environment.image;
+  const std::size_t slash = image.rfind('/');
+  if (std::size_t colon = image.rfind(':'); colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+    image.resize(colon);
+  }
+  missing.environment.image = image + ":k4ds-no-such-tag";
   ASSERT_TRUE(runtime.apply(missing).ok());
   auto failed = wait_for(runtime, [](const auto& o) { return o && o->permanent; });
   ASSERT_TRUE(failed);
