@@ -185,6 +185,24 @@ TEST_F(LocalRuntimeTest, StopEndsEverythingTheWorkspaceStarted) {
   }
 }
 
+// Stopped the moment it was started (a user who clicks start, then stop): the supervisor may not
+// have written the child's pid yet, and the child may join its cgroup after stop first found the
+// cgroup empty. Stop still ends it all, and every time.
+TEST_F(LocalRuntimeTest, StopRightAfterStartEndsEverything) {
+  LaunchSpec s = spec("quick", fake_server_environment());
+  for (int i = 0; i < 15; ++i) {
+    ASSERT_TRUE(runtime_->apply(s).ok()) << "round " << i;
+    std::string groups = state_value(*runtime_, "quick", "cgroups");
+    int supervisor = std::atoi(state_value(*runtime_, "quick", "supervisor_pid").c_str());
+    Status stopped = runtime_->stop("quick");
+    ASSERT_TRUE(stopped.ok()) << "round " << i << ": " << stopped.to_string();
+    EXPECT_FALSE(supervisor > 0 && alive(supervisor)) << "round " << i;
+    if (!groups.empty()) {
+      EXPECT_NE(::access(groups.substr(0, groups.find(';')).c_str(), F_OK), 0) << "round " << i << ": cgroup left";
+    }
+  }
+}
+
 TEST_F(LocalRuntimeTest, OutOfMemoryIsDetected) {
   Cgroups cgroups = Cgroups::detect();
   if (cgroups.mode() == Cgroups::Mode::none) GTEST_SKIP() << cgroups.describe();

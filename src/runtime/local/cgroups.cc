@@ -269,26 +269,24 @@ std::vector<int> Cgroups::pids(const std::vector<std::string>& dirs) {
 
 Status Cgroups::kill_and_remove(const std::vector<std::string>& dirs) {
   if (dirs.empty()) return ok_status();
+  // Kill what is in the groups and remove them, again and again until both are done: a process
+  // that was just started may join a group after it was first found empty (it then keeps the
+  // group busy), and a group whose last process just died may be busy for a moment.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (;;) {
     auto left = pids(dirs);
-    if (left.empty()) break;
     for (int pid : left) ::kill(pid, SIGKILL);
-    if (std::chrono::steady_clock::now() > deadline) {
-      return unavailable("processes of the workspace did not end after SIGKILL; will retry");
+    std::string busy;
+    for (const auto& d : dirs) {
+      if (::access(d.c_str(), F_OK) != 0) continue;  // removed
+      if (left.empty() && ::rmdir(d.c_str()) == 0) continue;
+      busy = left.empty() ? "cannot remove cgroup " + d + ": " + std::strerror(errno)
+                          : "processes of the workspace did not end after SIGKILL";
     }
+    if (busy.empty()) return ok_status();
+    if (std::chrono::steady_clock::now() > deadline) return unavailable(busy + "; will retry");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  for (const auto& d : dirs) {
-    // A group whose last process just died may still be busy for a moment.
-    for (int i = 0; i < 50 && ::rmdir(d.c_str()) != 0 && errno == EBUSY; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (::access(d.c_str(), F_OK) == 0) {
-      return unavailable("cannot remove cgroup " + d + ": " + std::strerror(errno));
-    }
-  }
-  return ok_status();
 }
 
 }  // namespace k4ds

@@ -365,6 +365,13 @@ Status LocalRuntime::stop_locked(const std::string& id) {
   // The child's pid is trusted only while its supervisor lives (or its exit is recorded):
   // a pid file left from before a reboot may name someone else's process by now.
   bool exit_recorded = ::access((state + "/exit").c_str(), F_OK) == 0;
+  // Started a moment ago: the supervisor writes the child's pid right after it forks it.
+  for (int i = 0; i < 50 && child <= 0 && supervisor_alive && !exit_recorded; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (auto c = read_file(state + "/child.pid")) child = std::atoi(c->c_str());
+    supervisor_alive = same_process_alive(supervisor, supervisor_start);
+    exit_recorded = ::access((state + "/exit").c_str(), F_OK) == 0;
+  }
   if (child > 0 && supervisor_alive && !exit_recorded) {
     ::kill(-child, SIGTERM);
     auto deadline = std::chrono::steady_clock::now() + options_.stop_grace;
