@@ -105,7 +105,8 @@ class Controller {
   std::mutex backoff_mutex_;
   std::map<std::string, Backoff> backoff_;
   std::map<std::string, int> restarts_;  // automatic restarts after crashes, by workspace id
-  std::map<std::string, std::string> volume_zones_;  // volume id → the zone recorded with it (loop thread only)
+  std::mutex volume_zones_mutex_;
+  std::map<std::string, std::string> volume_zones_;  // volume id → the zone recorded with it
   std::atomic<bool> stopping_{false};
   std::atomic<bool> busy_{false};  // something is starting or stopping: look again soon
   std::thread thread_;

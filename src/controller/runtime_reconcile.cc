@@ -103,14 +103,20 @@ void Controller::record_volume_zones(const std::vector<Workspace>& workspaces,
     if (it == observed.end() || it->second->volume_zone.empty() || ws.volumes.empty()) continue;
     const std::string& volume = ws.volumes.front();
     const std::string& zone = it->second->volume_zone;
-    if (auto known = volume_zones_.find(volume); known != volume_zones_.end() && known->second == zone) continue;
+    {
+      std::lock_guard lock(volume_zones_mutex_);
+      if (auto known = volume_zones_.find(volume); known != volume_zones_.end() && known->second == zone) continue;
+    }
     Status s = store_.write([&](Tx& tx) -> Status { return tx.set_volume_zone(volume, zone).status(); });
     if (!s.ok()) {
       log_->warn("volume {} of {}/{}: cannot record its zone {}, will retry: {}", volume, ws.owner, ws.name, zone,
                  s.to_string());
       continue;
     }
-    volume_zones_[volume] = zone;
+    {
+      std::lock_guard lock(volume_zones_mutex_);
+      volume_zones_[volume] = zone;
+    }
     log_->info("volume {} of {}/{}: its storage is in zone {}", volume, ws.owner, ws.name, zone);
   }
 }

@@ -242,34 +242,27 @@ Result<std::vector<ObservedWorkspace>> MultiClusterRuntime::observe() {
   return out;
 }
 
-Result<std::string> MultiClusterRuntime::tail_logs(std::string_view workspace_id, std::size_t max_bytes) {
-  if (auto where = seen(workspace_id)) {
-    Cluster& c = clusters_[where->cluster];
-    return c.runtime->tail_logs(workspace_id, max_bytes);
-  }
+template <class T, class Read>
+Result<T> MultiClusterRuntime::from_holder(std::string_view workspace_id, Read read) {
+  if (auto where = seen(workspace_id)) return read(*clusters_[where->cluster].runtime);
   Status missing, unreachable;
   for (Cluster& c : clusters_) {
-    auto text = c.runtime->tail_logs(workspace_id, max_bytes);
-    if (text) return text;
-    if (text.status().code() == Code::failed_precondition) missing = text.status();
-    else if (unreachable.ok()) unreachable = text.status();
+    Result<T> answer = read(*c.runtime);
+    if (answer) return answer;
+    if (answer.status().code() == Code::failed_precondition) missing = answer.status();
+    else if (unreachable.ok()) unreachable = answer.status();
   }
   return unreachable.ok() ? missing : unreachable;
 }
 
+Result<std::string> MultiClusterRuntime::tail_logs(std::string_view workspace_id, std::size_t max_bytes) {
+  return from_holder<std::string>(
+      workspace_id, [&](KubernetesRuntime& r) { return r.tail_logs(workspace_id, max_bytes); });
+}
+
 Result<LogFollow> MultiClusterRuntime::follow_logs(std::string_view workspace_id, std::size_t tail_bytes) {
-  if (auto where = seen(workspace_id)) {
-    Cluster& c = clusters_[where->cluster];
-    return c.runtime->follow_logs(workspace_id, tail_bytes);
-  }
-  Status missing, unreachable;
-  for (Cluster& c : clusters_) {
-    auto follow = c.runtime->follow_logs(workspace_id, tail_bytes);
-    if (follow) return follow;
-    if (follow.status().code() == Code::failed_precondition) missing = follow.status();
-    else if (unreachable.ok()) unreachable = follow.status();
-  }
-  return unreachable.ok() ? missing : unreachable;
+  return from_holder<LogFollow>(
+      workspace_id, [&](KubernetesRuntime& r) { return r.follow_logs(workspace_id, tail_bytes); });
 }
 
 }  // namespace k4ds::kubernetes

@@ -85,6 +85,10 @@ class MultiClusterRuntime : public Runtime {
   };
   std::size_t index_of(std::string_view name) const;  // 0 (the default) when not found
   std::optional<Seen> seen(std::string_view workspace_id) const;
+  // read(cluster's runtime) on the cluster holding the workspace; when not known, the first
+  // cluster's answer that has it (else the first unreachable cluster's error, else "not here").
+  template <class T, class Read>
+  Result<T> from_holder(std::string_view workspace_id, Read read);
   Status check_volumes(const LaunchSpec& spec, std::size_t target);
   Status on_holder_or_all(std::string_view workspace_id, bool remove);
 

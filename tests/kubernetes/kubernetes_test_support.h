@@ -2,6 +2,8 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,16 @@ inline boost::json::object find_kind(const WorkspaceObjects& objects, std::strin
     }
   }
   return n == 1 ? found : boost::json::object{};
+}
+
+// A kubeconfig with one context, "dev", for `k4ds config check` tests: it loads, and nothing is
+// ever sent to its server.
+inline void write_offline_kubeconfig(const std::filesystem::path& file) {
+  std::ofstream(file) << "apiVersion: v1\nkind: Config\n"
+                         "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:6443'}}]\n"
+                         "users: [{name: u, user: {token: t}}]\n"
+                         "contexts: [{name: dev, context: {cluster: c, user: u}}]\n"
+                         "current-context: dev\n";
 }
 
 // The kubelet's report for a workspace Pod that started and answers its readiness probe

@@ -133,11 +133,7 @@ TEST(MultiClusterConfigCheck, NamesTheClusterWhoseKubeconfigIsWrong) {
   std::string tmpl = (fs::temp_directory_path() / "k4ds-multi-check-XXXXXX").string();
   ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
   fs::path dir = tmpl;
-  std::ofstream(dir / "kubeconfig") << "apiVersion: v1\nkind: Config\n"
-                                       "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:6443'}}]\n"
-                                       "users: [{name: u, user: {token: t}}]\n"
-                                       "contexts: [{name: dev, context: {cluster: c, user: u}}]\n"
-                                       "current-context: dev\n";
+  testing::write_offline_kubeconfig(dir / "kubeconfig");
   auto write = [&](const std::string& second_context) {
     std::ofstream(dir / "k4ds.yaml") << "environments:\n  - {name: web, image: 'nginx:1.25', port: 8080}\n"
                                         "runtime:\n  kind: kubernetes\n  clusters:\n"
