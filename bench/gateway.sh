@@ -9,7 +9,10 @@
 # Env:   K4DS_BIN (default build/bench-release/k4ds), DURATION (s, default 10),
 #        CONNECTIONS (default 64), THREADS (wrk threads, default 2), WARMUP (s, default 2),
 #        ROUNDS (default 2; each round runs the three proxies, in rotated order),
-#        PERF_OUT (a file: `perf record -g` of k4ds during its first measured run; costs it ~5 %)
+#        PERF_OUT (a file: `perf record -g` of k4ds during its first measured run; costs it ~5 %;
+#        PERF_PROXY=nginx or chp profiles that proxy instead),
+#        COST=1 (count, with `perf stat`, each proxy's CPU time, syscalls and context switches per
+#        request in every measured run: steadier than requests/s on a shared machine)
 # Prints requests/s and latency percentiles per proxy, then the ratios and k4ds's RSS.
 # Everything it starts is stopped by PID, and its temp dir removed, also on failure.
 set -euo pipefail
@@ -82,7 +85,8 @@ chp_api_port=$(free_port)
 CONFIGPROXY_AUTH_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n') NODE_PATH=/usr/share/nodejs \
   node "$CHP_MAIN" --ip 127.0.0.1 --port "$chp_port" --api-ip 127.0.0.1 --api-port "$chp_api_port" \
   --default-target "http://$upstream" --log-level warn >"$work/chp.log" 2>&1 &
-pids+=("$!")
+chp_pid=$!
+pids+=("$chp_pid")
 
 wait_http "http://127.0.0.1:$nginx_port/"
 wait_http "http://127.0.0.1:$chp_port/"
@@ -121,12 +125,19 @@ run_wrk() {  # round name url [wrk args]
   local round=$1 name=$2 url=$3; shift 3
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$@" "$url" >/dev/null
   local perf_pid=""
-  if [ -n "${PERF_OUT:-}" ] && [ "$name" = k4ds ] && [ "$round" = 1 ]; then  # profile k4ds's first run
-    perf record -q -F 499 -g -p "$k4ds_pid" -o "$PERF_OUT" -- sleep "$DURATION" >/dev/null 2>&1 &
+  if [ -n "${PERF_OUT:-}" ] && [ "$name" = "${PERF_PROXY:-k4ds}" ] && [ "$round" = 1 ]; then  # its first run
+    perf record -q -F 499 -g -p "$(proxy_pids "$name")" -o "$PERF_OUT" -- sleep "$DURATION" >/dev/null 2>&1 &
     perf_pid=$!
+  fi
+  local cost_pid="" cost_file="$work/cost-$name-$round.csv"
+  if [ -n "${COST:-}" ]; then
+    perf stat -x, -e task-clock,raw_syscalls:sys_enter,context-switches -p "$(proxy_pids "$name")" \
+      -o "$cost_file" -- sleep "$DURATION" >/dev/null 2>&1 &
+    cost_pid=$!
   fi
   local out; out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url")
   [ -n "$perf_pid" ] && wait "$perf_pid"
+  [ -n "$cost_pid" ] && { wait "$cost_pid"; cost_line "$round" "$name" "$out" "$cost_file"; }
   echo "$out" >"$work/wrk-$name-$round.txt"
   local rps p50 p99 non2xx errors
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
@@ -139,6 +150,22 @@ run_wrk() {  # round name url [wrk args]
   if [ "${non2xx:-0}" != 0 ] || [ -n "$errors" ]; then
     echo "WARNING: $name had non-2xx answers or socket errors; wrk said:"; sed 's/^/    /' <<<"$out"
   fi
+}
+
+# The processes doing a proxy's work, comma-separated (nginx: its workers, the master's children).
+proxy_pids() {
+  case $1 in
+    nginx) pgrep -d, -P "$nginx_pid" ;;
+    chp) echo "$chp_pid" ;;
+    k4ds) echo "$k4ds_pid" ;;
+  esac
+}
+costs="$work/costs.tsv"  # round name cpu_us_per_request syscalls_per_request switches_per_request
+cost_line() {  # round name wrk-output perf-csv
+  local requests; requests=$(awk '/requests in/ {print $1}' <<<"$3")
+  awk -F, -v r="$1" -v n="$2" -v q="$requests" '
+    $3 == "task-clock" { cpu = $1 } $3 == "raw_syscalls:sys_enter" { sc = $1 } $3 == "context-switches" { cs = $1 }
+    END { printf "%s\t%s\t%.1f\t%.2f\t%.2f\n", r, n, cpu * 1000 / q, sc / q, cs / q }' "$4" >>"$costs"
 }
 
 echo "gateway benchmark: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s (each after a ${WARMUP}s warm-up), $ROUNDS rounds, 1 KiB upstream at $upstream"
@@ -170,3 +197,10 @@ awk -F'\t' '
     printf "p99 k4ds - nginx: %+.3f ms  (target <= 0: %s)\n", p["k4ds"] - p["nginx"], (p["k4ds"] <= p["nginx"] ? "met" : "NOT met")
   }' "$results"
 echo "k4ds RSS: ${rss_before} KiB before, ${rss_after} KiB after the runs"
+if [ -s "$costs" ]; then
+  echo
+  echo "cost per request (perf stat on the proxy's own processes, means over $ROUNDS rounds):"
+  awk -F'\t' '
+    { n[$2]++; c[$2] += $3; s[$2] += $4; w[$2] += $5 }
+    END { for (k in n) printf "  %-6s %7.1f us CPU  %6.2f syscalls  %6.2f context switches\n", k, c[k] / n[k], s[k] / n[k], w[k] / n[k] }' "$costs"
+fi

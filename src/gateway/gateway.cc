@@ -425,19 +425,16 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
       co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
     }
   }
-  auto strip_response = [](ResponseHeader& response) {
-    strip_hop_by_hop(response, {.keep_upgrade = response.result() == http::status::switching_protocols});
-  };
-  RelayResult result = co_await relay_exchange(client, buffer, request, keep_alive_wanted, pooled,
-                                               d.options.timeouts, strip_response, deadline);
+  RelayResult result = co_await relay_exchange(client, buffer, request, version, keep_alive_wanted, pooled,
+                                               d.options.timeouts, deadline);
   if (result.error && !result.response_started && reused && bodyless) {
     // The kept-alive upstream connection was closed under us; once more on a fresh one.
     if (auto ec = co_await connect()) {
       HttpResponse reply = co_await not_answering(ec);
       co_return co_await d.write_reply(client, std::move(reply), version, early_keep_alive);
     }
-    result = co_await relay_exchange(client, buffer, request, keep_alive_wanted, pooled, d.options.timeouts,
-                                     strip_response, deadline);
+    result = co_await relay_exchange(client, buffer, request, version, keep_alive_wanted, pooled, d.options.timeouts,
+                                     deadline);
   }
   if (result.upgraded) {
     // The tunnel takes both sockets, the bytes already read past the upgrade and this

@@ -21,10 +21,12 @@
 #include "common/logging.h"
 #include "gateway/change_notifier.h"
 #include "gateway/deadline.h"
+#include "gateway/draining_read.h"
 #include "gateway/gateway.h"
 #include "gateway/headers.h"
 #include "gateway/host.h"
 #include "gateway/tls_front.h"
+#include "gateway/wire.h"
 
 #include <openssl/rand.h>
 
@@ -145,6 +147,10 @@ awaitable<void> Listener::Impl::accept_loop(tcp::acceptor& from, Origin origin) 
     // the second one back until the client's delayed ACK (~40 ms per response).
     boost::system::error_code nodelay_ec;
     socket.set_option(tcp::no_delay(true), nodelay_ec);
+    // The relay tries its writes at once, and its reads learn when the socket is drained
+    // (draining_read.h).
+    socket.non_blocking(true, nodelay_ec);
+    enable_inq(socket.native_handle());
     auto executor = socket.get_executor();
     asio::co_spawn(executor, serve(std::move(socket), origin), [this](std::exception_ptr e) {
       if (!e) return;
@@ -241,7 +247,9 @@ awaitable<void> Listener::Impl::serve(tcp::socket socket, Origin origin) {
 
     stream.expires_never();
     deadline.expires_after(options.idle_timeout);
-    auto [ec, n] = co_await http::async_read_header(stream, buffer, header, kAsTuple);
+    // Straight from the socket (wire.h): Beast's composed read costs more than the parsing.
+    boost::system::error_code ec = co_await read_header(stream.socket(), buffer, header);
+    std::size_t n = 0;
     const bool timed_out = deadline.fired();
     deadline.expires_never();
     if (timed_out) ec = beast::error::timeout;

@@ -15,6 +15,8 @@
 
 #include "common/netns.h"
 #include "gateway/chunk_pool.h"
+#include "gateway/draining_read.h"
+#include "gateway/wire.h"
 
 namespace k4ds {
 
@@ -60,6 +62,22 @@ boost::system::error_code write_now(Stream& out, Serializer& serializer) {
   return ec;
 }
 
+// Sends all of `bytes`: at once if the socket takes them (most often), else the rest
+// asynchronously under the idle deadline.
+template <class Socket>
+awaitable<boost::system::error_code> send_all(Socket& socket, std::string_view bytes, std::chrono::seconds idle,
+                                              Deadline& deadline) {
+  boost::system::error_code ec;
+  const std::size_t sent = socket.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
+  if (!ec && sent == bytes.size()) co_return ec;
+  if (ec && !would_block(ec)) co_return ec;
+  bytes.remove_prefix(ec ? 0 : sent);
+  deadline.expires_after(idle);
+  auto [wec, n] = co_await asio::async_write(socket, asio::buffer(bytes.data(), bytes.size()), kAsTuple);
+  if (deadline.fired()) wec = beast::error::timeout;
+  co_return wec;
+}
+
 // Streams the body of `parser` (header already written through `serializer`) from `in` to
 // `out`. Returns the first error (need_buffer is the normal "give me more" signal, not one).
 template <class InStream, class InBuffer, class OutStream, bool isRequest>
@@ -102,11 +120,6 @@ awaitable<boost::system::error_code> stream_body(InStream& in, InBuffer& in_buff
     }
   } while (!parser.is_done() && !serializer.is_done());
   co_return boost::system::error_code{};
-}
-
-bool has_no_body(http::status status) {
-  unsigned code = static_cast<unsigned>(status);
-  return (code >= 100 && code < 200) || code == 204 || code == 304;
 }
 
 }  // namespace
@@ -184,17 +197,17 @@ awaitable<UpstreamConnection> connect_upstream(const Upstream& upstream, std::ch
     connection.stream->socket().non_blocking(true, ignored);
     if (upstream.kind == Upstream::Kind::tcp) {
       connection.stream->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+      enable_inq(connection.stream->socket().native_handle());  // reads know when it is drained
     }
   }
   co_return connection;
 }
 
 awaitable<RelayResult> relay_exchange(beast::tcp_stream& client, beast::flat_buffer& client_buffer,
-                                      RequestParser& request, bool client_keep_alive,
+                                      RequestParser& request, unsigned client_version, bool client_keep_alive,
                                       UpstreamConnection& upstream, const RelayTimeouts& timeouts,
-                                      const ResponseHook& on_response, Deadline& deadline) {
+                                      Deadline& deadline) {
   RelayResult result;
-  Chunk buf;  // one body buffer for both directions, only if there is a body
   // The upstream read buffer goes back to the pool when the exchange is over (unless bytes
   // beyond this response are in it), so an idle kept-alive connection holds no chunk.
   struct ReleaseReadBuffer {
@@ -205,72 +218,85 @@ awaitable<RelayResult> relay_exchange(beast::tcp_stream& client, beast::flat_buf
   } release_read_buffer{upstream.buffer};
   auto& req = request.get();
   const bool is_head = req.method() == http::verb::head;
-  const unsigned client_version = req.version();
+  auto& upstream_socket = upstream.stream->socket();
+  WireBuffer out;  // what goes out next, to either side
 
-  // Request: the body as it arrives; the header goes out with the first piece of it (one write
-  // for a bodyless request instead of two: syscalls are most of the gateway's cost).
-  http::request_serializer<http::buffer_body> request_serializer{req};
-  if (auto ec = co_await stream_body(client, client_buffer, request, *upstream.stream,
-                                     request_serializer, timeouts.body_idle, deadline, buf)) {
-    result.error = ec;
-    co_return result;
-  }
-
-  // Response header.
-  http::response_parser<http::buffer_body> response;
-  response.body_limit(boost::none);  // streamed, never held
-  response.header_limit(64 * 1024);
-  if (is_head) response.skip(true);
-  // Beast reads as much as the buffer has room for (at least 512 bytes): room for a whole chunk
-  // reads a typical response (header and body) in one recv instead of three.
-  upstream.buffer.reserve(kChunk);
-  deadline.expires_after(timeouts.response_header);
-  auto [rec, rn] = co_await http::async_read_header(*upstream.stream, upstream.buffer, response, kAsTuple);
-  if (deadline.fired()) rec = beast::error::timeout;
-  if (rec) {
-    result.error = rec;
-    co_return result;
-  }
-  auto& res = response.get();
-  const bool upstream_keep_alive = res.keep_alive();
-  const bool upgrade = res.result() == http::status::switching_protocols;
-  const bool framed = response.chunked() || response.content_length().has_value();
-  on_response(res.base());
-
-  bool keep_alive = client_keep_alive && !upgrade;
-  if (!upgrade && !is_head && !has_no_body(res.result()) && !response.content_length()) {
-    // The hook removed Transfer-Encoding; frame the body for this client ourselves.
-    if (client_version >= 11) {
-      res.chunked(true);
-    } else {
-      keep_alive = false;  // HTTP/1.0: the end of the body is the end of the connection
-    }
-  }
-  res.keep_alive(keep_alive);
-  res.version(client_version);
-
-  http::response_serializer<http::buffer_body> response_serializer{res};
-  result.response_started = true;  // from here on the client may have received bytes
-  if (upgrade) {
-    deadline.expires_after(timeouts.body_idle);
-    auto [wec, wn] = co_await http::async_write_header(client, response_serializer, kAsTuple);
-    if (deadline.fired()) wec = beast::error::timeout;
-    deadline.expires_never();
-    if (wec) {
-      result.error = wec;
+  // Request: a bodyless one (most) goes out in one write of its header; a body is streamed as
+  // it arrives, the header with its first piece.
+  if (request.is_done()) {
+    append_request_head(req, out);
+    if (auto ec = co_await send_all(upstream_socket, out.view(), timeouts.body_idle, deadline)) {
+      result.error = ec;
       co_return result;
     }
-    result.upgraded = true;  // the caller runs tunnel(), after freeing what the exchange held
-    co_return result;
+    out.clear();
+  } else {
+    Chunk buf;
+    http::request_serializer<http::buffer_body> request_serializer{req};
+    if (auto ec = co_await stream_body(client, client_buffer, request, *upstream.stream, request_serializer,
+                                       timeouts.body_idle, deadline, buf)) {
+      result.error = ec;
+      co_return result;
+    }
   }
-  // The header goes out together with the first piece of the body.
-  if (auto ec = co_await stream_body(*upstream.stream, upstream.buffer, response, client,
-                                     response_serializer, timeouts.body_idle, deadline, buf)) {
-    result.error = ec;
-    co_return result;
+
+  // Response: parsed as it arrives and written to the client in its final form (wire.h), each
+  // piece as soon as it is parsed. Nothing is held beyond what one read brought.
+  UpstreamResponseParser response(out, {.client_version = client_version,
+                                        .client_keep_alive = client_keep_alive,
+                                        .head_request = is_head});
+  response.header_limit(64 * 1024);
+  response.body_limit(boost::none);  // streamed, never held
+  response.eager(true);
+  if (is_head) response.skip(true);
+  // Room for a whole chunk reads a typical response (header and body) in one recv.
+  upstream.buffer.reserve(kChunk);
+  auto& client_socket = client.socket();
+  for (;;) {
+    if (upstream.buffer.size() > 0 && !response.is_done()) {
+      boost::system::error_code ec;
+      const std::size_t used = response.put(upstream.buffer.data(), ec);
+      upstream.buffer.consume(used);
+      if (ec && ec != http::error::need_more) {
+        result.error = ec;
+        co_return result;
+      }
+    }
+    if (!out.empty()) {
+      result.response_started = true;  // from here on the client may have received bytes
+      if (auto ec = co_await send_all(client_socket, out.view(), timeouts.body_idle, deadline)) {
+        result.error = ec;
+        co_return result;
+      }
+      out.clear();
+      if (response.upgrade()) {
+        deadline.expires_never();
+        result.upgraded = true;  // the caller runs tunnel(), after freeing what the exchange held
+        co_return result;
+      }
+    }
+    if (response.is_done()) break;
+    deadline.expires_after(response.is_header_done() ? timeouts.body_idle : timeouts.response_header);
+    auto [ec, n] = co_await upstream_socket.async_read_some(
+        DrainingRead(upstream.buffer.prepare(std::max<std::size_t>(512, upstream.buffer.capacity() - upstream.buffer.size()))),
+        kAsTuple);
+    if (deadline.fired()) ec = beast::error::timeout;
+    if (ec == asio::error::eof && response.is_header_done()) {
+      response.put_eof(ec);  // a body that ends with the connection ends here; any other is cut short
+      if (ec) {
+        result.error = ec;
+        co_return result;
+      }
+      continue;  // sends what put_eof() added (the last chunk), then is done
+    }
+    if (ec) {
+      result.error = ec;
+      co_return result;
+    }
+    upstream.buffer.commit(n);
   }
-  result.client_keep_alive = keep_alive;
-  result.upstream_reusable = upstream_keep_alive && framed && response.is_done();
+  result.client_keep_alive = response.client_keep_alive();
+  result.upstream_reusable = response.keep_alive() && response.framed();
   co_return result;
 }
 

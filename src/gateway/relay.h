@@ -3,8 +3,9 @@
 //
 // Contract
 // - relay_exchange() writes the (already sanitized) request header to the upstream, streams the
-//   request body as it arrives, reads the upstream's response header, lets `on_response` adjust
-//   it, and streams the response body back. Bodies of any size pass in fixed-size chunks.
+//   request body as it arrives, reads the upstream's response, strips its hop-by-hop fields and
+//   frames it for the client (wire.h), and streams it back as it arrives. Bodies of any size
+//   pass in fixed-size pieces.
 // - A 101 Switching Protocols answer is passed on and ends the exchange with `upgraded` set; the
 //   caller then hands both sockets to a tunnel (tunnel.h) and lets the request path end.
 // - Both sockets must be in non-blocking mode (connect_upstream() sets it on the upstream's; the
@@ -18,8 +19,8 @@
 //
 // Usage:
 //   UpstreamConnection upstream = co_await connect_upstream(route.upstream, timeouts);
-//   RelayResult r = co_await relay_exchange(client, client_buffer, request_parser, keep_alive,
-//                                           upstream, timeouts, on_response, deadline);
+//   RelayResult r = co_await relay_exchange(client, client_buffer, request_parser, version, keep_alive,
+//                                           upstream, timeouts, deadline);
 //   if (r.upgraded) start_tunnel({client.release_socket(), upstream.stream->release_socket()}, ...);
 #pragma once
 
@@ -68,7 +69,6 @@ boost::asio::awaitable<UpstreamConnection> connect_upstream(const Upstream& upst
                                                             boost::system::error_code& error);
 
 using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
-using ResponseHeader = boost::beast::http::response_header<>;
 
 struct RelayResult {
   bool client_keep_alive = false;
@@ -78,19 +78,16 @@ struct RelayResult {
   boost::system::error_code error;
 };
 
-// Called from the relay with the upstream's response header before it is sent to the client.
-using ResponseHook = std::function<void(ResponseHeader&)>;
-
-// `request` holds a parser whose header was read and sanitized; `client_keep_alive` is what
-// the client asked for before its Connection header was stripped. Revocation interrupts a
+// `request` holds a parser whose header was read and sanitized (and set to HTTP/1.1 for the
+// upstream); `client_version` and `client_keep_alive` are what the client sent before that. Revocation interrupts a
 // relay by closing the client socket (the relay then ends with an error).
 boost::asio::awaitable<RelayResult> relay_exchange(boost::beast::tcp_stream& client,
                                                    boost::beast::flat_buffer& client_buffer,
                                                    RequestParser& request,
+                                                   unsigned client_version,
                                                    bool client_keep_alive,
                                                    UpstreamConnection& upstream,
                                                    const RelayTimeouts& timeouts,
-                                                   const ResponseHook& on_response,
                                                    Deadline& deadline);
 
 }  // namespace k4ds
