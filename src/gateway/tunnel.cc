@@ -1,10 +1,13 @@
 #include "gateway/tunnel.h"
 
+#include <array>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include "common/services.h"
+#include "gateway/draining_read.h"
 
 namespace k4ds {
 
@@ -23,6 +26,9 @@ char* scratch() {
 }
 // Reads per readiness before waiting again, so one busy tunnel cannot starve its thread's others.
 constexpr int kReadsPerWake = 4;
+// What a waiting read can take at once, per direction: most WebSocket frames of a notebook
+// (keystrokes, short kernel messages) fit; bigger ones continue in the per-thread buffer.
+constexpr std::size_t kInline = 256;
 
 bool would_block(const boost::system::error_code& ec) {
   return ec == asio::error::would_block || ec == asio::error::try_again;
@@ -82,13 +88,44 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
     }
   }
 
+  // Waits for the next message with a read into the direction's small inline buffer: the read
+  // that ends the wait also brings a typical message (one system call, where waiting for
+  // readiness and then reading took two), and reports when the socket is drained so the next
+  // wait tries no read in vain (draining_read.h).
   template <Direction D>
   void wait() {
-    from<D>().async_wait(asio::socket_base::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
-      if (self->done_) return;
-      if (ec) return self->finish();
-      self->on_readable<D>();
-    });
+    from<D>().async_read_some(DrainingRead(asio::buffer(inline_[D])),
+                              [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                                if (self->done_) return;
+                                if (ec) return self->finish();  // the end of the stream included
+                                if (!self->forward<D>(self->inline_[D].data(), n)) return;
+                                // A full inline buffer: more may be waiting, read it at once.
+                                if (n == kInline) return self->on_readable<D>();
+                                self->wait<D>();
+                              });
+  }
+
+  // Writes what was read to the other side; false if the tunnel ended or the rest must wait
+  // for the peer (an asynchronous write then carries on).
+  template <Direction D>
+  bool forward(const char* data, std::size_t n) {
+    touch();
+    boost::system::error_code ec;
+    std::size_t sent = to<D>().write_some(asio::buffer(data, n), ec);
+    if (would_block(ec)) {
+      sent = 0;
+      ec = {};
+    }
+    if (ec) {
+      finish();
+      return false;
+    }
+    if (sent < n) {  // the peer is slow: keep the rest until it has taken it
+      pending_[D].assign(data + sent, n - sent);
+      write_pending<D>();
+      return false;
+    }
+    return true;
   }
 
   template <Direction D>
@@ -99,17 +136,7 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
       const std::size_t n = from<D>().read_some(asio::buffer(buffer, kScratch), ec);
       if (would_block(ec)) break;
       if (ec) return finish();  // the end of the stream included
-      touch();
-      std::size_t sent = to<D>().write_some(asio::buffer(buffer, n), ec);
-      if (would_block(ec)) {
-        sent = 0;
-        ec = {};
-      }
-      if (ec) return finish();
-      if (sent < n) {  // the peer is slow: keep the rest until it has taken it
-        pending_[D].assign(buffer + sent, n - sent);
-        return write_pending<D>();
-      }
+      if (!forward<D>(buffer, n)) return;
       if (n < kScratch) break;  // drained
     }
     wait<D>();
@@ -161,6 +188,7 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   std::shared_ptr<Activity> activity_;
   std::shared_ptr<void> keep_;
   std::string pending_[2];  // bytes read but not yet written, per direction
+  std::array<char, kInline> inline_[2];  // the waiting read's buffer, per direction
   bool done_ = false;
 };
 

@@ -11,9 +11,10 @@
 //   side for `idle`; then both sockets are shut down and closed and `keep` is released, on the
 //   executor. Closing the client socket (revocation does, through the reference start_tunnel
 //   returns) ends it too. The reference is valid for as long as `keep` is held.
-// - An idle tunnel holds no buffer: it waits for readability, reads into a per-thread buffer
-//   and writes what the other side takes at once; only a write the peer cannot take in full
-//   keeps a copy of the rest until it completes (at most one chunk per direction).
+// - An idle tunnel holds only a 256-byte buffer per direction for its waiting reads: a message
+//   that fits arrives with the read that ends the wait; a bigger one continues in a per-thread
+//   buffer. What the other side takes at once is written at once; only a write the peer cannot
+//   take in full keeps a copy of the rest until it completes (at most one chunk per direction).
 // - `activity` (may be null) is touched whenever bytes arrive from either side.
 // - Destroying the io_context (the listener's destruction) ends every tunnel on it: their
 //   pending waits are destroyed, and with them the tunnel, its sockets and `keep`.

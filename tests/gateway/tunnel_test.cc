@@ -105,6 +105,24 @@ TEST_F(TunnelTest, MessagesLargerThanOneReadPassBothWaysIntact) {
   }
 }
 
+// The tunnel's waiting read takes up to 256 bytes; messages around that size (a frame header
+// adds 2 to 14 bytes) end exactly at, just before and just after the end of that read.
+TEST_F(TunnelTest, MessagesAroundTheWaitingReadsSizePassInOrder) {
+  std::string alice = sign_in("alice", "alice-password", "alice-nb");
+  boost::asio::io_context io;
+  WebSocket ws(io);
+  ASSERT_NO_FATAL_FAILURE(open_websocket(ws, alice, "alice-nb"));
+  ws.binary(true);
+  for (std::size_t size : {1u, 240u, 248u, 249u, 250u, 251u, 252u, 253u, 254u, 255u, 256u, 257u, 1000u, 70000u, 3u}) {
+    std::string message(size, '\0');
+    for (std::size_t i = 0; i < size; ++i) message[i] = static_cast<char>((i * 7 + size) & 0xff);
+    ws.write(boost::asio::buffer(message));
+    boost::beast::flat_buffer echo;
+    ws.read(echo);
+    ASSERT_EQ(boost::beast::buffers_to_string(echo.data()), message) << "message of " << size << " bytes";
+  }
+}
+
 TEST_F(TunnelTest, ATunnelKeepsItsLiveEntryAndGivesItBackWhenItEnds) {
   std::string alice = sign_in("alice", "alice-password", "alice-nb");
   boost::asio::io_context io;
