@@ -129,11 +129,23 @@ void strip_hop_by_hop(HttpFields& fields, HopByHopOptions options) {
     if (iequals(name, "connection") || iequals(name, "proxy-connection")) continue;
     fields.erase(name);  // field names compare case-insensitively
   }
-  for (http::field f : {http::field::connection, http::field::keep_alive,
-                        http::field::proxy_connection, http::field::te, http::field::trailer,
-                        http::field::transfer_encoding, http::field::upgrade,
-                        http::field::proxy_authenticate, http::field::proxy_authorization}) {
-    fields.erase(f);
+  // One pass comparing enum values (erasing by name would search the field set nine times).
+  for (auto it = fields.begin(); it != fields.end();) {
+    switch (it->name()) {
+      case http::field::connection:
+      case http::field::keep_alive:
+      case http::field::proxy_connection:
+      case http::field::te:
+      case http::field::trailer:
+      case http::field::transfer_encoding:
+      case http::field::upgrade:
+      case http::field::proxy_authenticate:
+      case http::field::proxy_authorization:
+        it = fields.erase(it);
+        break;
+      default:
+        ++it;
+    }
   }
   if (keep) {
     fields.set(http::field::upgrade, upgrade_value);
@@ -242,11 +254,18 @@ void set_forwarded_headers(HttpFields& fields, const ForwardedInfo& info) {
   } else {
     // Apps build absolute URLs and client addresses from these; from an untrusted peer they
     // are lies, so none survive.
-    for (std::string_view name :
-         {"Forwarded", "X-Real-IP", "X-Forwarded-Port", "X-Forwarded-Prefix",
-          "X-Forwarded-Server", "X-Forwarded-Uri", "X-Forwarded-Method", "X-Original-URL",
-          "X-Original-URI", "X-Original-Method", "X-Client-IP", "True-Client-IP"}) {
-      fields.erase(name);
+    // One pass over the request's fields (erasing by name would search the set twelve times).
+    static constexpr std::string_view kUntrusted[] = {
+        "Forwarded", "X-Real-IP", "X-Forwarded-Port", "X-Forwarded-Prefix",
+        "X-Forwarded-Server", "X-Forwarded-Uri", "X-Forwarded-Method", "X-Original-URL",
+        "X-Original-URI", "X-Original-Method", "X-Client-IP", "True-Client-IP"};
+    for (auto it = fields.begin(); it != fields.end();) {
+      const std::string_view name = it->name_string();
+      if (std::any_of(std::begin(kUntrusted), std::end(kUntrusted), [&](std::string_view n) { return iequals(name, n); })) {
+        it = fields.erase(it);
+      } else {
+        ++it;
+      }
     }
   }
   std::string proto = forwarded_proto(fields, info);
