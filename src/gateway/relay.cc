@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -242,26 +243,34 @@ awaitable<RelayResult> relay_exchange(beast::tcp_stream& client, beast::flat_buf
 
   // Response: parsed as it arrives and written to the client in its final form (wire.h), each
   // piece as soon as it is parsed. Nothing is held beyond what one read brought.
-  UpstreamResponseParser response(out, {.client_version = client_version,
-                                        .client_keep_alive = client_keep_alive,
-                                        .head_request = is_head});
-  response.header_limit(64 * 1024);
-  response.body_limit(boost::none);  // streamed, never held
-  response.eager(true);
-  if (is_head) response.skip(true);
+  // Interim answers (100 Continue, 103 Early Hints) come before the final one, each with its own
+  // parser; an HTTP/1.0 client never sees them (it would take them for the answer).
+  std::optional<UpstreamResponseParser> response;
+  auto next_response = [&] {
+    response.emplace(out, UpstreamResponseParser::Options{.client_version = client_version,
+                                                          .client_keep_alive = client_keep_alive,
+                                                          .head_request = is_head});
+    response->header_limit(64 * 1024);
+    response->body_limit(boost::none);  // streamed, never held
+    response->eager(true);
+    if (is_head) response->skip(true);
+  };
+  next_response();
+  auto interim = [&] { return response->status() >= 100 && response->status() < 200 && !response->upgrade(); };
   // Room for a whole chunk reads a typical response (header and body) in one recv.
   upstream.buffer.reserve(kChunk);
   auto& client_socket = client.socket();
   for (;;) {
-    if (upstream.buffer.size() > 0 && !response.is_done()) {
+    if (upstream.buffer.size() > 0 && !response->is_done()) {
       boost::system::error_code ec;
-      const std::size_t used = response.put(upstream.buffer.data(), ec);
+      const std::size_t used = response->put(upstream.buffer.data(), ec);
       upstream.buffer.consume(used);
       if (ec && ec != http::error::need_more) {
         result.error = ec;
         co_return result;
       }
     }
+    if (response->is_done() && interim() && client_version < 11) out.clear();
     if (!out.empty()) {
       result.response_started = true;  // from here on the client may have received bytes
       if (auto ec = co_await send_all(client_socket, out.view(), timeouts.body_idle, deadline)) {
@@ -269,20 +278,24 @@ awaitable<RelayResult> relay_exchange(beast::tcp_stream& client, beast::flat_buf
         co_return result;
       }
       out.clear();
-      if (response.upgrade()) {
+      if (response->upgrade()) {
         deadline.expires_never();
         result.upgraded = true;  // the caller runs tunnel(), after freeing what the exchange held
         co_return result;
       }
     }
-    if (response.is_done()) break;
-    deadline.expires_after(response.is_header_done() ? timeouts.body_idle : timeouts.response_header);
+    if (response->is_done() && interim()) {
+      next_response();
+      continue;
+    }
+    if (response->is_done()) break;
+    deadline.expires_after(response->is_header_done() ? timeouts.body_idle : timeouts.response_header);
     auto [ec, n] = co_await upstream_socket.async_read_some(
         DrainingRead(upstream.buffer.prepare(std::max<std::size_t>(512, upstream.buffer.capacity() - upstream.buffer.size()))),
         kAsTuple);
     if (deadline.fired()) ec = beast::error::timeout;
-    if (ec == asio::error::eof && response.is_header_done()) {
-      response.put_eof(ec);  // a body that ends with the connection ends here; any other is cut short
+    if (ec == asio::error::eof && response->is_header_done()) {
+      response->put_eof(ec);  // a body that ends with the connection ends here; any other is cut short
       if (ec) {
         result.error = ec;
         co_return result;
@@ -295,8 +308,8 @@ awaitable<RelayResult> relay_exchange(beast::tcp_stream& client, beast::flat_buf
     }
     upstream.buffer.commit(n);
   }
-  result.client_keep_alive = response.client_keep_alive();
-  result.upstream_reusable = response.keep_alive() && response.framed();
+  result.client_keep_alive = response->client_keep_alive();
+  result.upstream_reusable = response->keep_alive() && response->framed();
   co_return result;
 }
 

@@ -174,6 +174,10 @@ void UpstreamResponseParser::on_header_impl(error_code&) {
   const bool length = content_length().has_value();
   keep_alive_ = options_.client_keep_alive && !upgrade();
   framed_ = !upgrade() && (chunked() || length || !body);
+  if (status_ >= 100 && status_ < 200 && !upgrade()) {  // interim: the final answer follows
+    out_.append("\r\n");
+    return;
+  }
   if (upgrade()) {
     if (connection_upgrade && safe_token(upgrade_)) {
       out_.append("Upgrade: ");

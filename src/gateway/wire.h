@@ -17,7 +17,8 @@
 //   needs (Content-Length passed on; otherwise chunked for HTTP/1.1, or the end of the
 //   connection for HTTP/1.0), Connection: close / keep-alive, and the body (re-chunked when
 //   the upstream chunked it or gave no length; trailers are dropped). A 101 keeps a safe
-//   Upgrade value and "Connection: Upgrade". Nothing it writes can be a second message.
+//   Upgrade value and "Connection: Upgrade"; another 1xx is an interim answer (the caller
+//   parses the final one with a new parser). Nothing it writes can be a second message.
 // - read_header(): reads into `buffer` until `parser` has a complete header; bytes beyond it
 //   stay in the buffer. End of stream before any byte is http::error::end_of_stream.
 //

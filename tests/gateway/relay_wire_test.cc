@@ -209,5 +209,32 @@ TEST_F(RelayWireTest, AnHttp10ClientGetsAnHttp10Answer) {
   EXPECT_EQ(answer.find("chunked"), std::string::npos) << answer;
 }
 
+TEST_F(RelayWireTest, InterimAnswersPassBeforeTheFinalOneAndTheConnectionStaysInStep) {
+  ScriptedUpstream upstream({{.pieces = {{"HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\n\r\n"},
+                                         {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal", std::chrono::milliseconds(30)}}},
+                             {.pieces = {{"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext"}}}});
+  std::string alice = use(upstream, "hints");
+  TestClient client(port_, ws_host("alice-hints"));
+  const std::string request = "GET / HTTP/1.1\r\nHost: " + ws_host("alice-hints") + ":" + std::to_string(port_) +
+                              "\r\nCookie: " + std::string(kWorkspaceCookie) + "=" + alice + "\r\n\r\n";
+  asio::write(client.socket(), asio::buffer(request));
+  std::string answer;
+  while (answer.find("final") == std::string::npos) {
+    char chunk[4096];
+    boost::system::error_code ec;
+    const std::size_t n = client.socket().read_some(asio::buffer(chunk), ec);
+    ASSERT_FALSE(ec) << ec.message() << "; so far: " << answer;
+    answer.append(chunk, n);
+  }
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\n"))
+      << answer;
+  // The next request on the same connection gets its own answer, not a leftover.
+  asio::write(client.socket(), asio::buffer(request));
+  http::response<http::string_body> next;
+  http::read(client.socket(), client.buffer(), next);
+  EXPECT_EQ(next.body(), "next");
+  EXPECT_EQ(upstream.connections(), 1);
+}
+
 }  // namespace
 }  // namespace k4ds
