@@ -79,8 +79,9 @@ struct RelayResult {
 };
 
 // `request` holds a parser whose header was read and sanitized (and set to HTTP/1.1 for the
-// upstream); `client_version` and `client_keep_alive` are what the client sent before that. Revocation interrupts a
-// relay by closing the client socket (the relay then ends with an error).
+// upstream); `client_version` and `client_keep_alive` are what the client sent before that.
+// Interim answers (1xx other than 101) reach HTTP/1.1 clients before the final one. Revocation
+// interrupts a relay by closing the client socket (the relay then ends with an error).
 boost::asio::awaitable<RelayResult> relay_exchange(boost::beast::tcp_stream& client,
                                                    boost::beast::flat_buffer& client_buffer,
                                                    RequestParser& request,
