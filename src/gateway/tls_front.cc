@@ -148,7 +148,7 @@ struct Relay {
 };
 
 // Client → server. When the client stops sending, the server is told (half close).
-asio::awaitable<void> client_to_server(std::shared_ptr<Relay> relay, std::shared_ptr<ssl::context> keep) {
+asio::awaitable<void> client_to_server(std::shared_ptr<Relay> relay, [[maybe_unused]] std::shared_ptr<ssl::context> keep) {
   co_await pump(relay->tls, relay->backend);
   boost::system::error_code ignored;
   if (!relay->done) relay->backend.shutdown(tcp::socket::shutdown_send, ignored);
