@@ -370,7 +370,6 @@ awaitable<bool> Gateway::serve(beast::tcp_stream& client, beast::flat_buffer& bu
     boost::system::error_code peer_ec;
     auto peer = client.socket().remote_endpoint(peer_ec);
     connection.client_trusted = !peer_ec && d.trusted.contains(peer.address());
-    client.socket().non_blocking(true, peer_ec);  // the relay tries its writes at once (relay.h)
   }
   set_forwarded_headers(req, {.client_addr = context.client_address,
                               .proto = context.secure ? "https" : "http",

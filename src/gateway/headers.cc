@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "gateway/host.h"
+#include "gateway/http_tokens.h"
 
 namespace k4ds {
 namespace {
@@ -15,61 +16,26 @@ constexpr std::string_view kXForwardedFor = "X-Forwarded-For";
 constexpr std::string_view kXForwardedProto = "X-Forwarded-Proto";
 constexpr std::string_view kXForwardedHost = "X-Forwarded-Host";
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+using http_tokens::ascii_lower;
+using http_tokens::for_each_element;
+using http_tokens::iequals;
+using http_tokens::safe_list_element;
+using http_tokens::trim_ows;
 
 std::string to_lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = lower(c);
+  for (char& c : out) c = ascii_lower(c);
   return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // Splits a comma list ("a, b,,c") into trimmed, non-empty elements.
 std::vector<std::string_view> split_list(std::string_view value) {
   std::vector<std::string_view> out;
-  while (!value.empty()) {
-    std::size_t comma = value.find(',');
-    std::string_view item = trim_ows(value.substr(0, comma));
-    if (!item.empty()) out.push_back(item);
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return out;
-}
-
-// Values that are safe to put in a header the gateway writes: visible ASCII and spaces, no
-// commas (they separate list elements), nothing that could end the header line.
-bool safe_list_element(std::string_view v) {
-  if (v.empty()) return false;
-  return std::all_of(v.begin(), v.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u < 0x7f && c != ',';
+  for_each_element(value, [&](std::string_view item) {
+    out.push_back(item);
+    return true;
   });
-}
-
-// Calls f(element) for each trimmed, non-empty element of a comma list, until f returns false.
-template <class F>
-void for_each_element(std::string_view value, F&& f) {
-  while (!value.empty()) {
-    std::size_t comma = value.find(',');
-    std::string_view item = trim_ows(value.substr(0, comma));
-    if (!item.empty() && !f(item)) return;
-    if (comma == std::string_view::npos) return;
-    value.remove_prefix(comma + 1);
-  }
+  return out;
 }
 
 // The first element of the first header named `name`, or "" if there is none.
@@ -85,7 +51,7 @@ std::string_view first_element(const HttpFields& fields, std::string_view name) 
 }
 
 // The character as identity-header names are compared: lower case, "_" read as "-".
-char name_char(char c) { return c == '_' ? '-' : lower(c); }
+char name_char(char c) { return c == '_' ? '-' : ascii_lower(c); }
 
 }  // namespace
 
@@ -124,28 +90,14 @@ void strip_hop_by_hop(HttpFields& fields, HopByHopOptions options) {
     std::string_view name = i < kInline ? inline_names[i] : more_names[i - kInline];
     // Removing these because a client named them would drop the Host an upstream needs or,
     // worse, the body length, letting the body be read as a second request (smuggling).
-    if (iequals(name, "host") || iequals(name, "content-length")) continue;
+    if (http_tokens::kept_when_named(name)) continue;
     // Erased below with the other hop-by-hop fields (the names above point into them).
     if (iequals(name, "connection") || iequals(name, "proxy-connection")) continue;
     fields.erase(name);  // field names compare case-insensitively
   }
   // One pass comparing enum values (erasing by name would search the field set nine times).
   for (auto it = fields.begin(); it != fields.end();) {
-    switch (it->name()) {
-      case http::field::connection:
-      case http::field::keep_alive:
-      case http::field::proxy_connection:
-      case http::field::te:
-      case http::field::trailer:
-      case http::field::transfer_encoding:
-      case http::field::upgrade:
-      case http::field::proxy_authenticate:
-      case http::field::proxy_authorization:
-        it = fields.erase(it);
-        break;
-      default:
-        ++it;
-    }
+    it = http_tokens::is_hop_by_hop(it->name()) ? fields.erase(it) : std::next(it);
   }
   if (keep) {
     fields.set(http::field::upgrade, upgrade_value);

@@ -291,7 +291,7 @@ awaitable<RelayResult> relay_exchange(beast::tcp_stream& client, beast::flat_buf
     if (response->is_done()) break;
     deadline.expires_after(response->is_header_done() ? timeouts.body_idle : timeouts.response_header);
     auto [ec, n] = co_await upstream_socket.async_read_some(
-        DrainingRead(upstream.buffer.prepare(std::max<std::size_t>(512, upstream.buffer.capacity() - upstream.buffer.size()))),
+        DrainingRead(upstream.buffer.prepare(read_size(upstream.buffer.capacity(), upstream.buffer.size()))),
         kAsTuple);
     if (deadline.fired()) ec = beast::error::timeout;
     if (ec == asio::error::eof && response->is_header_done()) {

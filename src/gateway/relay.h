@@ -9,7 +9,7 @@
 // - A 101 Switching Protocols answer is passed on and ends the exchange with `upgraded` set; the
 //   caller then hands both sockets to a tunnel (tunnel.h) and lets the request path end.
 // - Both sockets must be in non-blocking mode (connect_upstream() sets it on the upstream's; the
-//   caller on the client's): writes are tried at once and only what the peer cannot take yet
+//   listener on every client socket it accepts): writes are tried at once and only what the peer cannot take yet
 //   is written asynchronously; data already buffered is parsed without another read.
 // - Errors are values: the result says whether the client connection may be kept alive and
 //   whether the upstream connection may be reused. Nothing throws for network errors.

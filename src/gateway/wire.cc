@@ -6,6 +6,8 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include "gateway/http_tokens.h"
+
 namespace k4ds {
 
 namespace http = boost::beast::http;
@@ -13,48 +15,14 @@ using boost::beast::error_code;
 
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+using http_tokens::for_each_element;
+using http_tokens::iequals;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return lower(x) == lower(y);
-         });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Calls f(token) for each trimmed, non-empty element of a comma list.
-template <class F>
-void for_each_token(std::string_view list, F&& f) {
-  while (!list.empty()) {
-    const std::size_t comma = list.find(',');
-    if (std::string_view token = trim(list.substr(0, comma)); !token.empty()) f(token);
-    if (comma == std::string_view::npos) return;
-    list.remove_prefix(comma + 1);
-  }
-}
-
-// A value the gateway may repeat in a header it writes: visible ASCII and spaces, no commas.
-bool safe_token(std::string_view v) {
-  return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u < 0x7f && c != ',';
-  });
-}
-
-// Names a Connection header may carry that are not field names to remove (or that are removed
-// anyway, or that must never be removed: Host and Content-Length keep the message framed).
+// A token of a Connection header that names a field to drop: not "close", not Host or
+// Content-Length, and not a field that is dropped anyway.
 bool named_field_to_remove(std::string_view token) {
-  for (std::string_view keep : {"close", "keep-alive", "upgrade", "host", "content-length", "connection",
-                                "proxy-connection", "te", "trailer", "transfer-encoding", "proxy-authenticate",
-                                "proxy-authorization"}) {
-    if (iequals(token, keep)) return false;
-  }
-  return true;
+  return !iequals(token, "close") && !http_tokens::kept_when_named(token) &&
+         !http_tokens::is_hop_by_hop(http::string_to_field(token));
 }
 
 bool has_no_body(unsigned code) { return (code >= 100 && code < 200) || code == 204 || code == 304; }
@@ -121,24 +89,14 @@ void UpstreamResponseParser::on_response_impl(int code, boost::beast::string_vie
 void UpstreamResponseParser::on_field_impl(http::field name, boost::beast::string_view name_string, boost::beast::string_view value,
                                            error_code&) {
   if (header_done_) return;  // a trailer of a chunked body: dropped
-  switch (name) {
-    case http::field::connection:
-    case http::field::proxy_connection:
+  if (http_tokens::is_hop_by_hop(name)) {  // not passed on; what the header needs is kept
+    if (name == http::field::connection || name == http::field::proxy_connection) {
       if (!connection_.empty()) connection_ += ',';
       connection_ += value;
-      return;
-    case http::field::upgrade:
+    } else if (name == http::field::upgrade) {
       upgrade_ = value;
-      return;
-    case http::field::keep_alive:
-    case http::field::te:
-    case http::field::trailer:
-    case http::field::transfer_encoding:
-    case http::field::proxy_authenticate:
-    case http::field::proxy_authorization:
-      return;
-    default:
-      break;
+    }
+    return;
   }
   out_.append(name_string);
   out_.append(": ");
@@ -149,9 +107,10 @@ void UpstreamResponseParser::on_field_impl(http::field name, boost::beast::strin
 void UpstreamResponseParser::on_header_impl(error_code&) {
   header_done_ = true;
   bool connection_upgrade = false, named = false;
-  for_each_token(connection_, [&](std::string_view token) {
+  for_each_element(connection_, [&](std::string_view token) {
     if (iequals(token, "upgrade")) connection_upgrade = true;
     if (named_field_to_remove(token)) named = true;
+    return true;
   });
   if (named) {  // rare: drop the field lines a Connection header named
     const std::string lines(out_.view().substr(fields_begin_));
@@ -162,8 +121,9 @@ void UpstreamResponseParser::on_header_impl(error_code&) {
       const std::string_view line = rest.substr(0, eol + 2);
       const std::string_view field_name = line.substr(0, line.find(':'));
       bool remove = false;
-      for_each_token(connection_, [&](std::string_view token) {
-        if (named_field_to_remove(token) && iequals(token, field_name)) remove = true;
+      for_each_element(connection_, [&](std::string_view token) {
+        remove = named_field_to_remove(token) && iequals(token, field_name);
+        return !remove;
       });
       if (!remove) out_.append(line);
       rest.remove_prefix(line.size());
@@ -179,7 +139,7 @@ void UpstreamResponseParser::on_header_impl(error_code&) {
     return;
   }
   if (upgrade()) {
-    if (connection_upgrade && safe_token(upgrade_)) {
+    if (connection_upgrade && http_tokens::safe_list_element(upgrade_)) {
       out_.append("Upgrade: ");
       out_.append(upgrade_);
       out_.append("\r\nConnection: Upgrade\r\n");

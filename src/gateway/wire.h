@@ -106,12 +106,12 @@ class UpstreamResponseParser : public boost::beast::http::basic_parser<false> {
   std::string upgrade_;
 };
 
-namespace wire_detail {
+// How much one read asks for: what the buffer has room for (a buffer reserved to a whole chunk
+// takes a typical response in one recv), at least 512 bytes, at most 64 KiB.
 inline std::size_t read_size(std::size_t capacity, std::size_t size) {
   constexpr std::size_t kMin = 512, kMax = 64 * 1024;
   return std::min(std::max(kMin, capacity - size), kMax);
 }
-}  // namespace wire_detail
 
 template <class Socket, class Buffer, class Parser>
 boost::asio::awaitable<boost::beast::error_code> read_header(Socket& socket, Buffer& buffer, Parser& parser) {
@@ -125,7 +125,7 @@ boost::asio::awaitable<boost::beast::error_code> read_header(Socket& socket, Buf
       if (ec && ec != http::error::need_more) co_return ec;
     }
     auto [ec, n] = co_await socket.async_read_some(
-        DrainingRead(buffer.prepare(wire_detail::read_size(buffer.capacity(), buffer.size()))),
+        DrainingRead(buffer.prepare(read_size(buffer.capacity(), buffer.size()))),
         boost::asio::as_tuple(boost::asio::use_awaitable));
     if (ec == boost::asio::error::eof) {
       if (!parser.got_some()) co_return http::error::end_of_stream;

@@ -102,13 +102,13 @@ std::string recv_some(tcp::socket& socket) {
 
 class RelayWireTest : public GatewayTest {
  protected:
-  // Sends `requests` on one client connection and reads one response to each.
-  std::vector<TestResponse> exchange(const std::string& cookie, const std::string& label, int count,
-                                     http::verb verb = http::verb::get) {
+  // Sends one request per verb on one client connection and reads the response to each.
+  std::vector<TestResponse> exchange(const std::string& cookie, const std::string& label,
+                                     std::initializer_list<http::verb> verbs) {
     TestClient client(port_, ws_host(label));
     std::vector<TestResponse> out;
-    for (int i = 0; i < count; ++i) {
-      http::request<http::empty_body> req{verb, "/r" + std::to_string(i), 11};
+    for (http::verb verb : verbs) {
+      http::request<http::empty_body> req{verb, "/r" + std::to_string(out.size()), 11};
       req.set(http::field::host, ws_host(label) + ":" + std::to_string(port_));
       req.set(http::field::cookie, std::string(kWorkspaceCookie) + "=" + cookie);
       http::write(client.socket(), req);
@@ -118,6 +118,12 @@ class RelayWireTest : public GatewayTest {
       out.push_back(parser.release());
     }
     return out;
+  }
+
+  // A GET written byte for byte, for what Beast's client would not send or read as asked.
+  std::string raw_get(const std::string& cookie, const std::string& label, std::string_view version) {
+    return "GET / " + std::string(version) + "\r\nHost: " + ws_host(label) + ":" + std::to_string(port_) +
+           "\r\nCookie: " + std::string(kWorkspaceCookie) + "=" + cookie + "\r\n\r\n";
   }
 
   std::string use(const ScriptedUpstream& upstream, const std::string& name) {
@@ -137,7 +143,7 @@ TEST_F(RelayWireTest, AResponseThatArrivesInSlowPiecesIsRelayedWhole) {
                              {.pieces = {{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", std::chrono::milliseconds(50)},
                                          {"ok", std::chrono::milliseconds(50)}}}});
   std::string alice = use(upstream, "slow");
-  auto responses = exchange(alice, "alice-slow", 2);
+  auto responses = exchange(alice, "alice-slow", {http::verb::get, http::verb::get});
   ASSERT_EQ(responses.size(), 2u);
   EXPECT_EQ(responses[0].result(), http::status::ok);
   EXPECT_EQ(responses[0].body(), "0123456789");
@@ -155,7 +161,7 @@ TEST_F(RelayWireTest, BodiesFramedEveryWayReachTheClientAndTheConnectionSurvives
        .close = true},
   });
   std::string alice = use(upstream, "framed");
-  auto responses = exchange(alice, "alice-framed", 3);
+  auto responses = exchange(alice, "alice-framed", {http::verb::get, http::verb::get, http::verb::get});
   ASSERT_EQ(responses.size(), 3u);
   EXPECT_EQ(responses[0].body(), "chunked");
   EXPECT_TRUE(responses[0][http::field::trailer].empty());
@@ -170,7 +176,7 @@ TEST_F(RelayWireTest, HopByHopFieldsOfTheResponseStayBehind) {
   ScriptedUpstream upstream({{.pieces = {{"HTTP/1.1 200 OK\r\nX-Private: 1\r\nConnection: keep-alive, X-Private\r\n"
                                           "Keep-Alive: timeout=5\r\nX-Public: 2\r\nContent-Length: 1\r\n\r\nx"}}}});
   std::string alice = use(upstream, "hop");
-  auto responses = exchange(alice, "alice-hop", 1);
+  auto responses = exchange(alice, "alice-hop", {http::verb::get});
   ASSERT_EQ(responses.size(), 1u);
   EXPECT_TRUE(responses[0]["X-Private"].empty());
   EXPECT_TRUE(responses[0][http::field::keep_alive].empty());
@@ -182,21 +188,10 @@ TEST_F(RelayWireTest, AHeadAnswerKeepsItsLengthAndTheNextRequestWorks) {
   ScriptedUpstream upstream({{.pieces = {{"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n"}}},
                              {.pieces = {{"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext"}}}});
   std::string alice = use(upstream, "head");
-  TestClient client(port_, ws_host("alice-head"));
-  for (http::verb verb : {http::verb::head, http::verb::get}) {
-    http::request<http::empty_body> req{verb, "/", 11};
-    req.set(http::field::host, ws_host("alice-head") + ":" + std::to_string(port_));
-    req.set(http::field::cookie, std::string(kWorkspaceCookie) + "=" + alice);
-    http::write(client.socket(), req);
-    http::response_parser<http::string_body> parser;
-    if (verb == http::verb::head) parser.skip(true);
-    http::read(client.socket(), client.buffer(), parser);
-    if (verb == http::verb::head) {
-      EXPECT_EQ(parser.get()[http::field::content_length], "5000");
-    } else {
-      EXPECT_EQ(parser.get().body(), "next");
-    }
-  }
+  auto responses = exchange(alice, "alice-head", {http::verb::head, http::verb::get});
+  ASSERT_EQ(responses.size(), 2u);
+  EXPECT_EQ(responses[0][http::field::content_length], "5000");
+  EXPECT_EQ(responses[1].body(), "next");
   EXPECT_EQ(upstream.connections(), 1);
 }
 
@@ -204,8 +199,7 @@ TEST_F(RelayWireTest, AnHttp10ClientGetsAnHttp10Answer) {
   ScriptedUpstream upstream({{.pieces = {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"}}}});
   std::string alice = use(upstream, "old");
   TestClient client(port_, ws_host("alice-old"));
-  const std::string request = "GET / HTTP/1.0\r\nHost: " + ws_host("alice-old") + ":" + std::to_string(port_) +
-                              "\r\nCookie: " + std::string(kWorkspaceCookie) + "=" + alice + "\r\n\r\n";
+  const std::string request = raw_get(alice, "alice-old", "HTTP/1.0");
   asio::write(client.socket(), asio::buffer(request));
   std::string answer;
   for (std::string piece; !(piece = recv_some(client.socket())).empty();) answer += piece;
@@ -221,8 +215,7 @@ TEST_F(RelayWireTest, InterimAnswersPassBeforeTheFinalOneAndTheConnectionStaysIn
                              {.pieces = {{"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext"}}}});
   std::string alice = use(upstream, "hints");
   TestClient client(port_, ws_host("alice-hints"));
-  const std::string request = "GET / HTTP/1.1\r\nHost: " + ws_host("alice-hints") + ":" + std::to_string(port_) +
-                              "\r\nCookie: " + std::string(kWorkspaceCookie) + "=" + alice + "\r\n\r\n";
+  const std::string request = raw_get(alice, "alice-hints", "HTTP/1.1");
   asio::write(client.socket(), asio::buffer(request));
   std::string answer;
   while (answer.find("final") == std::string::npos) {
